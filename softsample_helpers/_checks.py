@@ -98,7 +98,11 @@ def check_positive_number(value: object, name: str, hint: str = "") -> float:
 
 def check_count(value: object, name: str, minimum: int = 1) -> int:
     """Return ``value`` if it is an integer >= ``minimum``."""
-    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point():
+    if (
+        isinstance(value, torch.Tensor)
+        and value.numel() == 1
+        and not value.is_floating_point()
+    ):
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(

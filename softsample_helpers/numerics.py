@@ -105,11 +105,14 @@ def exp_limits(dtype: torch.dtype) -> ExpLimits:
         allowed = ", ".join(str(d) for d in FLOAT_DTYPES)
         raise TypeError(f"dtype must be one of {allowed}; got {dtype!r}")
     info = torch.finfo(dtype)
-    smallest_subnormal = info.tiny * info.eps  # the last bit above zero
+    # The smallest subnormal number is tiny * eps; exp rounds to zero below
+    # half of it. Added as logs, because in float64 the product itself
+    # would already round to zero.
+    log_smallest_subnormal = math.log(info.tiny) + math.log(info.eps)
     return ExpLimits(
         overflow=math.log(info.max),
         subnormal=math.log(info.tiny),
-        zero=math.log(smallest_subnormal / 2),
+        zero=log_smallest_subnormal - math.log(2),
     )
 
 

@@ -14,7 +14,9 @@ from softsample_helpers._checks import check_count, check_tensor
 MIN_EXPECTED_COUNT = 5.0
 
 
-def check_probs(probs: torch.Tensor, name: str = "probs", dim: int = -1) -> torch.Tensor:
+def check_probs(
+    probs: torch.Tensor, name: str = "probs", dim: int = -1
+) -> torch.Tensor:
     """Check that ``probs`` holds finite, non-negative rows that sum to 1."""
     probs = check_tensor(probs, name)
     if not probs.is_floating_point():
@@ -47,21 +49,28 @@ def check_probs(probs: torch.Tensor, name: str = "probs", dim: int = -1) -> torc
     return probs
 
 
-def check_samples(samples: torch.Tensor, num_categories: int, name: str = "samples") -> torch.Tensor:
+def check_samples(
+    samples: torch.Tensor, num_categories: int, name: str = "samples"
+) -> torch.Tensor:
     """Check that ``samples`` holds integer indices in ``[0, num_categories)``."""
     samples = check_tensor(samples, name)
-    if samples.is_floating_point() or samples.is_complex() or samples.dtype == torch.bool:
+    if (
+        samples.is_floating_point()
+        or samples.is_complex()
+        or samples.dtype == torch.bool
+    ):
         raise TypeError(
             f"{name} must be an integer tensor of category indices, got dtype "
             f"{samples.dtype}; convert it with {name}.long()"
         )
     if samples.dim() == 0:
         raise ValueError(
-            f"{name} must have a samples dimension, got a scalar; use "
-            f"{name}.reshape(1)"
+            f"{name} must have a samples dimension, got a scalar; use {name}.reshape(1)"
         )
     if samples.shape[-1] == 0:
-        raise ValueError(f"{name} is empty (shape {tuple(samples.shape)}); draw at least one")
+        raise ValueError(
+            f"{name} is empty (shape {tuple(samples.shape)}); draw at least one"
+        )
     low, high = samples.min().item(), samples.max().item()
     if low < 0 or high >= num_categories:
         bad = low if low < 0 else high
@@ -122,21 +131,29 @@ def _pooled_bins(expected: np.ndarray) -> list[np.ndarray]:
     """Group categories so that every group expects at least 5 draws.
 
     Categories with zero probability are left out (they are checked
-    separately). Categories expecting fewer than 5 draws are merged, smallest
-    first, into one pooled group; if that group still expects fewer than 5,
-    the next smallest category joins it.
+    separately). The others are taken from the smallest expected count up:
+    a category expecting 5 or more stays alone, smaller ones are merged into
+    groups until each group expects at least 5. A remainder that never gets
+    there joins the last group. Grouping small categories into several bins,
+    rather than one, keeps the test able to see a wrong long tail.
     """
     order = [int(i) for i in np.argsort(expected, kind="stable") if expected[i] > 0]
-    pooled: list[int] = []
-    while order and (
-        expected[order[0]] < MIN_EXPECTED_COUNT
-        or (pooled and expected[pooled].sum() < MIN_EXPECTED_COUNT)
-    ):
-        pooled.append(order.pop(0))
-    bins = [np.array([i]) for i in order]
-    if pooled:
-        bins.append(np.array(pooled))
-    return bins
+    bins: list[list[int]] = []
+    group: list[int] = []
+    for index in order:
+        if not group and expected[index] >= MIN_EXPECTED_COUNT:
+            bins.append([index])
+            continue
+        group.append(index)
+        if expected[group].sum() >= MIN_EXPECTED_COUNT:
+            bins.append(group)
+            group = []
+    if group:
+        if bins:
+            bins[-1].extend(group)
+        else:
+            bins.append(group)
+    return [np.array(b) for b in bins]
 
 
 def _test_row(counts: np.ndarray, probs: np.ndarray) -> tuple[float, float, int]:
@@ -152,7 +169,9 @@ def _test_row(counts: np.ndarray, probs: np.ndarray) -> tuple[float, float, int]
     dof = len(bins) - 1
     if dof == 0:
         return 0.0, 1.0, 0  # one bin: every draw lands in it, nothing to test
-    statistic = float(((observed_binned - expected_binned) ** 2 / expected_binned).sum())
+    statistic = float(
+        ((observed_binned - expected_binned) ** 2 / expected_binned).sum()
+    )
     p_value = float(scipy_stats.chi2.sf(statistic, dof))
     return statistic, p_value, dof
 
@@ -191,14 +210,18 @@ def goodness_of_fit(samples: torch.Tensor, probs: torch.Tensor) -> GoodnessOfFit
     probs_rows = probs.double().reshape(-1, vocab).numpy()
     probs_rows = probs_rows / probs_rows.sum(axis=-1, keepdims=True)
 
-    results = [_test_row(c, p) for c, p in zip(counts_rows, probs_rows)]
+    results = [_test_row(c, p) for c, p in zip(counts_rows, probs_rows, strict=True)]
     if probs.dim() == 1:
         statistic, p_value, dof = results[0]
         return GoodnessOfFit(statistic, p_value, dof)
     batch = probs.shape[:-1]
     return GoodnessOfFit(
-        statistic=torch.tensor([r[0] for r in results], dtype=torch.float64).reshape(batch),
-        p_value=torch.tensor([r[1] for r in results], dtype=torch.float64).reshape(batch),
+        statistic=torch.tensor([r[0] for r in results], dtype=torch.float64).reshape(
+            batch
+        ),
+        p_value=torch.tensor([r[1] for r in results], dtype=torch.float64).reshape(
+            batch
+        ),
         dof=torch.tensor([r[2] for r in results], dtype=torch.int64).reshape(batch),
     )
 
