@@ -61,8 +61,13 @@ outputs: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=120 notebooks/[0-9]*.ipynb
 
+# Rewrite the pinned set from .venv (after a deliberate upgrade there), then
+# copy its versions into environment.yml and binder/environment.yml.
+# Review with git diff, then run make outputs and make test.
 pins: $(STAMP)
-	$(BIN)/python -m pip freeze --exclude-editable | sed 's/+cpu$$//' > constraints.new
+	$(BIN)/python -m pip freeze --exclude-editable --disable-pip-version-check \
+	  > constraints.new
+	$(BIN)/python binder/sync_pins.py constraints.new
 
 clean:
 	rm -rf $(VENV) build
