@@ -3,7 +3,12 @@
 The lessons import from here so that each notebook shows the idea it
 teaches and leaves the plumbing (input checks, plotting, widgets) to this
 package. Importing it prints and logs nothing.
+
+The explorers are imported on first use, so that code which only computes
+does not pay for loading ipywidgets and matplotlib.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from softsample_helpers.numerics import (
     ExpLimits,
@@ -20,15 +25,36 @@ from softsample_helpers.stats import (
     goodness_of_fit,
 )
 
+if TYPE_CHECKING:
+    from softsample_helpers.explorers import (
+        extreme_logits_explorer,
+        sampling_explorer,
+        softmax_explorer,
+    )
+
+_EXPLORERS = ("extreme_logits_explorer", "sampling_explorer", "softmax_explorer")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPLORERS:
+        from softsample_helpers import explorers
+
+        return getattr(explorers, name)
+    raise AttributeError(f"module 'softsample_helpers' has no attribute {name!r}")
+
+
 __all__ = [
     "ExpLimits",
     "GoodnessOfFit",
     "empirical_frequencies",
     "entropy",
     "exp_limits",
+    "extreme_logits_explorer",
     "frequency_interval",
     "goodness_of_fit",
     "naive_softmax",
     "sample_categorical",
+    "sampling_explorer",
+    "softmax_explorer",
     "stable_softmax",
 ]

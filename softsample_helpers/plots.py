@@ -496,7 +496,7 @@ def plot_convergence(
 
 
 #: How each range of ``exp``'s input is drawn: (label, colour, hatch).
-_EXP_REGIONS = (
+EXP_REGIONS = (
     ("exp(x) rounds to 0", "#bbbbbb", "xx"),
     ("subnormal (precision lost)", _PALETTE[1], ".."),
     ("ordinary number", PROBABILITY_COLOR, ""),
@@ -549,7 +549,7 @@ def plot_exp_limits(
     # The first dtype goes on top: rows count down from len(chosen) - 1.
     for position, dtype in zip(range(len(chosen) - 1, -1, -1), chosen, strict=True):
         for (low, high), (_, color, hatch) in zip(
-            exp_regions(dtype), _EXP_REGIONS, strict=True
+            exp_regions(dtype), EXP_REGIONS, strict=True
         ):
             ax.barh(
                 position,
@@ -582,7 +582,7 @@ def plot_exp_limits(
     ax.set_title("What exp(x) gives in each floating-point type")
     handles = [
         Patch(facecolor=color, hatch=hatch, edgecolor="white", label=label)
-        for label, color, hatch in _EXP_REGIONS
+        for label, color, hatch in EXP_REGIONS
     ]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2)
     return ax
