@@ -105,6 +105,11 @@ def _as_vector(values: object, name: str) -> torch.Tensor:
     if isinstance(values, np.ndarray):
         values = torch.from_numpy(values)
     values = check_tensor(values, name)
+    if not values.is_floating_point():
+        raise TypeError(
+            f"{name} must be a floating-point tensor, got dtype {values.dtype}; "
+            f"convert it with {name}.double()"
+        )
     if values.dim() != 1:
         raise ValueError(
             f"{name} must have shape (vocab,), got {tuple(values.shape)}; for a "
