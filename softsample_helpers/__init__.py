@@ -10,6 +10,7 @@ does not pay for loading ipywidgets and matplotlib.
 
 from typing import TYPE_CHECKING, Any
 
+from softsample_helpers.decoding import filter_logits
 from softsample_helpers.numerics import (
     ExpLimits,
     entropy,
@@ -50,6 +51,7 @@ __all__ = [
     "entropy",
     "exp_limits",
     "extreme_logits_explorer",
+    "filter_logits",
     "frequency_interval",
     "goodness_of_fit",
     "naive_softmax",

@@ -116,7 +116,7 @@ def _search_blocks(probs: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
     if vocab % BLOCK_SIZE:
         outside = positions >= vocab
         positions = positions.masked_fill(outside, vocab - 1)
-    members = probs.gather(-1, positions.view(rows, -1))
+    members = probs.gather(-1, positions.view(rows, num_samples * BLOCK_SIZE))
     members = members.view(rows, num_samples, BLOCK_SIZE)
     if vocab % BLOCK_SIZE:
         members = members.masked_fill(outside, 0)

@@ -1,0 +1,239 @@
+"""The fast sampler: exact draws from large vocabularies with one uniform each.
+
+Both searches (whole rows, and blocks) are tested on their own with chosen
+uniforms, including the edges where a zero-probability category could slip
+through, and statistically, with fixed seeds: Pearson's test must not reject
+the true distribution (p > 0.001) and must reject a slightly wrong one.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from softsample_helpers import goodness_of_fit, sample_categorical, sampling
+from softsample_helpers.sampling import (
+    _search_blocks,
+    _search_whole_rows,
+    sample_from_probs,
+)
+
+NEG_INF = float("-inf")
+ALPHA = 1e-3
+ONE_BELOW = math.nextafter(1.0, 0.0)  # the largest uniform torch.rand can give
+
+
+def seeded(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.fixture(params=[2, 3, 4], ids=lambda b: f"block{b}")
+def small_blocks(request, monkeypatch):
+    """Tiny blocks, so that short rows have many blocks and a ragged tail."""
+    monkeypatch.setattr(sampling, "BLOCK_SIZE", request.param)
+    return request.param
+
+
+SEARCHES = [_search_whole_rows, _search_blocks]
+SEARCH_IDS = ["whole_rows", "blocks"]
+
+
+@pytest.mark.parametrize("search", SEARCHES, ids=SEARCH_IDS)
+def test_edges_of_the_uniform_never_reach_a_zero_category(search, small_blocks):
+    # Zeros first, last, in runs, and a whole block of zeros in the middle.
+    probs = torch.tensor([[0.0, 0.0, 0.25, 0.0, 0.0, 0.0, 0.0, 0.5, 0.25, 0.0, 0.0]])
+    uniforms = torch.tensor(
+        [[0.0, 0.25, 0.5, 0.75, ONE_BELOW, 1e-300]], dtype=torch.float64
+    )
+    drawn = search(probs, uniforms)
+    assert drawn.tolist() == [[2, 7, 7, 8, 8, 2]]
+
+
+@pytest.mark.parametrize("search", SEARCHES, ids=SEARCH_IDS)
+def test_a_row_that_sums_to_less_than_one_is_still_inverted(search, small_blocks):
+    # Rounding leaves softmax rows a little off 1; the total is what counts.
+    probs = torch.tensor([[0.1, 0.0, 0.1, 0.2, 0.0]])
+    uniforms = torch.tensor([[0.0, 0.49, 0.51, ONE_BELOW]], dtype=torch.float64)
+    assert search(probs, uniforms).tolist() == [[0, 2, 3, 3]]
+
+
+@given(
+    data=st.data(),
+    vocab=st.integers(1, 40),
+    rows=st.integers(1, 3),
+    block=st.integers(2, 9),
+)
+def test_each_draw_lands_in_the_interval_its_uniform_points_to(
+    data, vocab, rows, block
+):
+    weights = data.draw(
+        st.lists(
+            st.one_of(st.just(0.0), st.floats(1e-30, 1.0)),
+            min_size=rows * vocab,
+            max_size=rows * vocab,
+        )
+    )
+    probs = torch.tensor(weights, dtype=torch.float64).reshape(rows, vocab)
+    probs[:, data.draw(st.integers(0, vocab - 1))] = 0.5  # every row > 0
+    fractions = data.draw(st.lists(st.floats(0.0, ONE_BELOW), min_size=4, max_size=4))
+    uniforms = torch.tensor([fractions] * rows, dtype=torch.float64)
+    sampling.BLOCK_SIZE, saved = block, sampling.BLOCK_SIZE
+    try:
+        results = [search(probs, uniforms) for search in SEARCHES]
+    finally:
+        sampling.BLOCK_SIZE = saved
+    cdf = np.cumsum(probs.numpy(), axis=-1)
+    for drawn in results:
+        for row in range(rows):
+            for u, index in zip(fractions, drawn[row].tolist(), strict=True):
+                assert probs[row, index] > 0, "drew a zero-probability category"
+                target = u * cdf[row, -1]
+                low = cdf[row, index - 1] if index > 0 else 0.0
+                assert low - 1e-12 <= target <= cdf[row, index] + 1e-12
+
+
+@pytest.mark.parametrize(
+    "logits",
+    [
+        torch.tensor([2.0, 1.0, 0.0, -1.0, 0.5, 3.0, -2.0]),
+        torch.tensor([1000.0, 999.0, 998.5, -1000.0, 997.0, 999.5, 996.0]),
+        torch.tensor([NEG_INF, 0.0, NEG_INF, NEG_INF, NEG_INF, 1.0, NEG_INF]),
+        torch.tensor([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 30.0]),  # 1e-13 next to 1
+    ],
+    ids=["plain", "huge", "masked_blocks", "one_dominant"],
+)
+def test_block_search_follows_softmax(logits, small_blocks):
+    probs = torch.softmax(logits, dim=-1)
+    samples = sample_from_probs(probs.unsqueeze(0), 1, seeded(1))  # warm path
+    uniforms = torch.rand(1, 30_000, generator=seeded(2), dtype=torch.float64)
+    samples = _search_blocks(probs.unsqueeze(0), uniforms).squeeze(0)
+    expected = torch.softmax(logits.double(), dim=-1)
+    assert goodness_of_fit(samples, expected).p_value > ALPHA
+    assert not (expected[samples] == 0).any()
+
+
+def test_the_public_sampler_uses_blocks_for_long_rows(small_blocks, monkeypatch):
+    calls = []
+    original = sampling._search_blocks
+    monkeypatch.setattr(
+        sampling, "_search_blocks", lambda *a: calls.append(1) or original(*a)
+    )
+    logits = torch.randn(2_000, 50, generator=seeded(4))
+    logits[:, ::3] = NEG_INF
+    samples = sample_categorical(logits, generator=seeded(5))
+    assert calls, "the block search was not used"
+    probs = torch.softmax(logits.double(), dim=-1)
+    assert not (probs.gather(-1, samples) == 0).any()
+    # Every row has its own distribution; pool them by testing many rows of
+    # one repeated distribution instead.
+    row = logits[:1].expand(20_000, -1)
+    samples = sample_categorical(row, generator=seeded(6)).reshape(-1)
+    assert goodness_of_fit(samples, probs[0]).p_value > ALPHA
+    assert goodness_of_fit(samples, torch.softmax(logits[0] / 1.1, -1)).p_value < ALPHA
+
+
+@pytest.mark.parametrize("temperature", [0.5, 2.0])
+@pytest.mark.parametrize("num_samples", [1, 3])
+def test_batches_and_temperatures_with_blocks(temperature, num_samples, small_blocks):
+    logits = torch.tensor(
+        [
+            [4.0, NEG_INF, 0.0, 1.0, -3.0, 2.0, NEG_INF, 0.5, 0.0],
+            [NEG_INF, NEG_INF, NEG_INF, NEG_INF, 0.0, NEG_INF, NEG_INF, NEG_INF, 0.1],
+        ]
+    )
+    rows = logits.repeat(5_000, 1)
+    samples = sample_categorical(
+        rows, num_samples, temperature=temperature, generator=seeded(8)
+    )
+    samples = samples.reshape(5_000, 2, num_samples).transpose(0, 1).reshape(2, -1)
+    expected = torch.softmax(logits.double() / temperature, dim=-1)
+    fit = goodness_of_fit(samples, expected)
+    assert (fit.p_value > ALPHA).all(), fit
+    assert (
+        goodness_of_fit(samples[0], torch.softmax(logits[0].double(), -1)).p_value
+        < ALPHA
+    )
+
+
+def long_tailed_logits(vocab: int, seed: int) -> torch.Tensor:
+    """Zipf-like logits in shuffled order, a few masked, as a language model's."""
+    ranks = torch.arange(1, vocab + 1, dtype=torch.float64)
+    logits = (-1.1 * ranks.log()).float()
+    logits = logits[torch.randperm(vocab, generator=seeded(seed))]
+    logits[torch.randperm(vocab, generator=seeded(seed + 1))[:1000]] = NEG_INF
+    return logits
+
+
+def test_vocabulary_above_100k_follows_softmax():
+    vocab = 150_001  # not a multiple of the block size: a ragged tail
+    logits = long_tailed_logits(vocab, seed=10)
+    expected = torch.softmax(logits.double(), dim=-1)
+    # 500 draws per call keep the sampler on its block search (a row's worth
+    # of gathered blocks would switch it to whole rows).
+    generator = seeded(11)
+    probs = torch.softmax(logits, dim=-1).unsqueeze(0)
+    chunks = [sample_from_probs(probs, 500, generator)[0] for _ in range(60)]
+    samples = torch.cat(chunks)
+    fit = goodness_of_fit(samples, expected)
+    assert fit.dof > 100  # thousands of categories pooled into enough bins
+    assert fit.p_value > ALPHA, fit
+    assert not (expected[samples] == 0).any(), "drew a masked category"
+    # The public sampler, many rows at once, never draws a masked category.
+    batch = sample_categorical(logits.expand(64, -1), generator=seeded(12))
+    assert not (expected[batch] == 0).any()
+    # A slightly hotter distribution is told apart.
+    hotter = torch.softmax(logits.double() / 1.05, dim=-1)
+    assert goodness_of_fit(samples, hotter).p_value < ALPHA
+
+
+def test_tiny_probabilities_after_a_large_mass_keep_their_share():
+    # 0.9 on one category, then 100k categories sharing 0.1: each is 1e-6,
+    # about 17 float32 steps near 0.9, so a float32 running sum would
+    # distort them; the float64 running sums must not.
+    vocab = 100_001
+    probs = torch.full((1, vocab), 0.1 / (vocab - 1), dtype=torch.float32)
+    probs[0, 0] = 0.9
+    uniforms = torch.rand(1, 200_000, generator=seeded(12), dtype=torch.float64)
+    samples = _search_blocks(probs, uniforms)[0]
+    tail_share = (samples > 0).double().mean().item()
+    # Binomial(200000, 0.1): standard deviation 0.00067.
+    assert abs(tail_share - 0.1) < 0.003
+    fit = goodness_of_fit(samples, probs[0].double() / probs[0].double().sum())
+    assert fit.p_value > ALPHA
+
+
+def test_same_seed_same_draws_on_the_fast_path():
+    logits = torch.randn(4, 5_000, generator=seeded(13))
+    first = sample_categorical(logits, generator=seeded(14))
+    again = sample_categorical(logits, generator=seeded(14))
+    other = sample_categorical(logits, 2, generator=seeded(15))
+    assert torch.equal(first, again)
+    assert other.shape == (4, 2)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+def test_other_dtypes_take_the_fast_path(dtype):
+    logits = long_tailed_logits(3_000, seed=16).to(dtype)
+    samples = sample_categorical(logits.expand(20_000, -1), generator=seeded(17))
+    expected = torch.softmax(logits.double(), dim=-1)
+    assert goodness_of_fit(samples.reshape(-1), expected).p_value > ALPHA
+
+
+def test_empty_batch_gives_empty_draws():
+    assert sample_categorical(torch.zeros(0, 3000), 2).shape == (0, 2)
+
+
+@pytest.mark.parametrize(
+    ("logits", "message"),
+    [
+        (torch.tensor([[0.0] * 600, [float("nan")] + [0.0] * 599]), "NaN"),
+        (torch.tensor([[0.0] * 599 + [float("inf")]]), r"\+inf"),
+        (torch.tensor([[0.0] * 600, [NEG_INF] * 600]), r"all -inf \(row 1\)"),
+    ],
+)
+def test_bad_long_rows_get_the_same_messages(logits, message):
+    with pytest.raises(ValueError, match=message):
+        sample_categorical(logits)
