@@ -39,24 +39,40 @@ def _as_rows(logits: torch.Tensor) -> torch.Tensor:
     return logits.reshape(-1, logits.shape[-1]).to(work_dtype)
 
 
-def _check_logits_in_one_pass(logits: object) -> torch.Tensor:
-    """Give ``check_logits``' verdict at the cost of one ``amax`` over the data.
+def _check_logits_shape(logits: object) -> torch.Tensor:
+    """Run ``check_logits``' cheap checks (type, dtype, shape) only.
 
-    A row's maximum is NaN if the row holds a NaN, ``+inf`` if it holds
-    ``+inf`` and ``-inf`` if every entry is ``-inf``, so a finite maximum in
-    every row means the logits are valid. Only otherwise does the full check
-    run, to raise its message.
+    Its value checks (NaN, ``+inf``, rows of ``-inf``) read every entry.
+    The fast path leaves them out: any such row turns the softmax row, and
+    so its total, into NaN, and only then does ``check_logits`` run to
+    raise its message.
     """
-    if not (
+    if (
         isinstance(logits, torch.Tensor)
         and logits.dtype in FLOAT_DTYPES
         and logits.dim() > 0
         and logits.shape[-1] > 0
     ):
-        return check_logits(logits)  # raises the message for what is wrong
-    if logits.numel() > 0 and not torch.isfinite(logits.amax(dim=-1)).all():
-        return check_logits(logits)
-    return logits
+        return logits
+    return check_logits(logits)  # raises the message for what is wrong
+
+
+class _NotProbabilities(ValueError):
+    """A row of ``probs`` has a NaN, infinite or non-positive total."""
+
+
+def _checked_totals(totals: torch.Tensor) -> torch.Tensor:
+    """Return the row totals, shape ``(rows, 1)``, if all are finite and > 0.
+
+    A NaN total must stop the search: a NaN target would send
+    ``searchsorted`` past the end of the row.
+    """
+    if totals.numel() > 0 and not bool((torch.isfinite(totals) & (totals > 0)).all()):
+        raise _NotProbabilities(
+            "probs must have non-negative rows with a finite positive sum; "
+            "compute them with torch.softmax(logits, dim=-1)"
+        )
+    return totals
 
 
 def _targets_below(totals: torch.Tensor, fractions: torch.Tensor) -> torch.Tensor:
@@ -78,11 +94,13 @@ def _search_whole_rows(probs: torch.Tensor, uniforms: torch.Tensor) -> torch.Ten
     nothing to the sum, so it can never be that first one.
 
     ``probs`` has shape ``(rows, vocab)``, ``uniforms`` float64 values in
-    [0, 1) of shape ``(rows, num_samples)``; returns int64 indices shaped
-    like ``uniforms``.
+    [0, 1) of shape ``(rows, num_samples)``. Returns int64 indices shaped
+    like ``uniforms``; raises ``_NotProbabilities`` if a row's total is
+    not a positive finite number.
     """
     cdf = probs.cumsum(dim=-1, dtype=torch.float64)
-    return torch.searchsorted(cdf, _targets_below(cdf[:, -1:], uniforms), right=True)
+    totals = _checked_totals(cdf[:, -1:])
+    return torch.searchsorted(cdf, _targets_below(totals, uniforms), right=True)
 
 
 def _search_blocks(probs: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
@@ -106,7 +124,7 @@ def _search_blocks(probs: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
     block_sums = block_sums.double()
     block_cdf = block_sums.cumsum(dim=-1)
 
-    targets = _targets_below(block_cdf[:, -1:], uniforms)
+    targets = _targets_below(_checked_totals(block_cdf[:, -1:]), uniforms)
     block = torch.searchsorted(block_cdf, targets, right=True)  # its sum is > 0
     before = block_cdf.gather(-1, (block - 1).clamp(min=0)).masked_fill(block == 0, 0)
     fraction = (targets - before) / block_sums.gather(-1, block)
@@ -128,13 +146,27 @@ def _search_blocks(probs: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
     return block * BLOCK_SIZE + offset
 
 
+def _draw(
+    probs: torch.Tensor, num_samples: int, generator: torch.Generator | None
+) -> torch.Tensor:
+    """Draw ``(rows, num_samples)`` indices with the cheaper search."""
+    rows, vocab = probs.shape
+    uniforms = torch.rand(rows, num_samples, generator=generator, dtype=torch.float64)
+    # Searching blocks gathers num_samples * BLOCK_SIZE entries per row;
+    # beyond a vocabulary's worth, cumulating the whole row is cheaper.
+    if vocab <= BLOCK_SIZE or num_samples * BLOCK_SIZE >= vocab:
+        return _search_whole_rows(probs, uniforms)
+    return _search_blocks(probs, uniforms)
+
+
 def sample_from_probs(
     probs: torch.Tensor, num_samples: int, generator: torch.Generator | None = None
 ) -> torch.Tensor:
     """Draw with replacement from rows of probabilities, one uniform per draw.
 
     Chooses the faster of two exact inverse-CDF searches: whole rows for
-    small vocabularies or many draws per row, blocks otherwise.
+    small vocabularies or many draws per row, blocks of ``BLOCK_SIZE``
+    otherwise.
 
     Parameters
     ----------
@@ -152,13 +184,12 @@ def sample_from_probs(
         int64 indices of shape ``(rows, num_samples)``; a category of
         probability 0 is never returned.
     """
-    rows, vocab = probs.shape
-    uniforms = torch.rand(rows, num_samples, generator=generator, dtype=torch.float64)
-    # Searching blocks gathers num_samples * BLOCK_SIZE entries per row;
-    # beyond a vocabulary's worth, cumulating the whole row is cheaper.
-    if vocab <= BLOCK_SIZE or num_samples * BLOCK_SIZE >= vocab:
-        return _search_whole_rows(probs, uniforms)
-    return _search_blocks(probs, uniforms)
+    if bool((probs < 0).any()):
+        raise ValueError(
+            "probs must have non-negative rows with a finite positive sum; "
+            "compute them with torch.softmax(logits, dim=-1)"
+        )
+    return _draw(probs, num_samples, generator)
 
 
 def sample_categorical(
@@ -218,7 +249,7 @@ def sample_categorical(
     torch.Tensor
         int64 indices of shape ``(*batch, num_samples)``.
     """
-    logits = _check_logits_in_one_pass(logits)
+    logits = _check_logits_shape(logits)
     num_samples = check_count(num_samples, "num_samples")
     temperature = check_positive_number(
         temperature, "temperature", hint="use argmax for greedy choice"
@@ -228,8 +259,11 @@ def sample_categorical(
         raise TypeError(f"replacement must be True or False, got {replacement!r}")
     generator = check_generator(generator)
 
+    filtering = top_k is not None or top_p is not None or min_p is not None
+    if filtering or not replacement:
+        check_logits(logits)  # the fast path below checks values as it goes
     rows = _as_rows(logits)
-    if top_k is not None or top_p is not None or min_p is not None:
+    if filtering:
         rows = filter_logits(
             rows, temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p
         )
@@ -251,5 +285,9 @@ def sample_categorical(
     else:
         scaled = rows if temperature == 1.0 else rows / temperature
         probs = torch.softmax(scaled, dim=-1)
-        samples = sample_from_probs(probs, num_samples, generator)
+        try:
+            samples = _draw(probs, num_samples, generator)
+        except _NotProbabilities:
+            check_logits(logits)  # a NaN, +inf or all -inf row: says which
+            raise
     return samples.reshape(*logits.shape[:-1], num_samples)

@@ -222,6 +222,14 @@ def test_other_dtypes_take_the_fast_path(dtype):
     assert goodness_of_fit(samples.reshape(-1), expected).p_value > ALPHA
 
 
+def test_sample_from_probs_rejects_rows_that_are_not_probabilities():
+    for probs in [torch.zeros(2, 5), torch.tensor([[0.5, float("nan"), 0.5]])]:
+        with pytest.raises(ValueError, match="finite positive sum"):
+            sample_from_probs(probs, 1)
+    with pytest.raises(ValueError, match="non-negative"):
+        sample_from_probs(torch.tensor([[0.5, -0.1, 0.6]]), 1)
+
+
 def test_empty_batch_gives_empty_draws():
     assert sample_categorical(torch.zeros(0, 3000), 2).shape == (0, 2)
 

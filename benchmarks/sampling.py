@@ -1,0 +1,179 @@
+"""Time and memory of sampling one token per row from language-model logits.
+
+Run from the repository root: ``.venv/bin/python benchmarks/sampling.py``.
+
+For float32 logits of each shape, measures side by side (interleaved, so a
+busy machine slows all of them alike) the median time of
+
+- ``torch.softmax(logits, -1)``, the yardstick,
+- ``sample_categorical(logits, generator=g)``, this package's sampler,
+- ``torch.multinomial(torch.softmax(logits, -1), 1, generator=g)``,
+- Gumbel-max, ``argmax(logits - log(-log(u)))`` with one uniform per entry,
+
+and prints the ratios against the goals of issue 6: on (32, 128000),
+``sample_categorical`` at most 1.5 times ``torch.softmax`` and at least 20
+times faster than ``torch.multinomial``.
+
+Peak extra memory is measured, not estimated: each measurement runs in a
+fresh Python process that creates the logits, warms the code paths up on a
+tiny input, resets the kernel's peak-RSS counter (``/proc/self/clear_refs``)
+and reads ``VmHWM`` after one call. The difference to the resident size
+before the call is what the call needed on top of its input, in units of
+the logits' own size. glibc is told to return every large block to the
+system (``MALLOC_MMAP_THRESHOLD_``), so freed memory cannot be reused
+unseen. Resolution: one 4 KiB page, so the (1, 50000) figure is coarse.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import torch
+
+from softsample_helpers import sample_categorical
+
+SHAPES = [(32, 128_000), (1, 50_000), (256, 32_000)]
+GOAL_SHAPE = (32, 128_000)
+MAX_RATIO_TO_SOFTMAX = 1.5
+MIN_SPEEDUP_OVER_MULTINOMIAL = 20.0
+MAX_EXTRA_COPIES = 2.0
+
+
+def gumbel_max(logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One Gumbel-max draw per row: one uniform per category."""
+    uniforms = torch.rand(logits.shape, generator=generator)
+    return (logits - torch.log(-torch.log(uniforms))).argmax(dim=-1, keepdim=True)
+
+
+def methods(generator: torch.Generator) -> dict[str, Callable[[torch.Tensor], object]]:
+    """The contenders, each a function of the logits."""
+    return {
+        "torch.softmax": lambda x: torch.softmax(x, dim=-1),
+        "sample_categorical": lambda x: sample_categorical(x, generator=generator),
+        "torch.multinomial": lambda x: torch.multinomial(
+            torch.softmax(x, dim=-1), 1, generator=generator
+        ),
+        "Gumbel-max": lambda x: gumbel_max(x, generator),
+    }
+
+
+def repeats_for(shape: tuple[int, int]) -> int:
+    """Enough repeats for a stable median, fewer for the slow contenders."""
+    return 7 if shape[0] * shape[1] >= 4_000_000 else 31
+
+
+def median_times(logits: torch.Tensor, repeats: int) -> dict[str, float]:
+    """Median seconds per call of every method, measured interleaved."""
+    generator = torch.Generator().manual_seed(0)
+    contenders = methods(generator)
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    for run in contenders.values():
+        run(logits)  # warm-up: first calls allocate and pick kernels
+    for _ in range(repeats):
+        for name, run in contenders.items():
+            start = time.perf_counter()
+            run(logits)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def _rss_kib(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not found in /proc/self/status")
+
+
+def measure_peak_in_this_process(method: str, rows: int, vocab: int) -> None:
+    """Print the peak extra memory of one call, in KiB (child process side)."""
+    generator = torch.Generator().manual_seed(0)
+    run = methods(generator)[method]
+    run(torch.randn(2, 3_000))  # load and warm the code paths on a tiny input
+    logits = torch.randn(rows, vocab, generator=generator)
+    before = _rss_kib("VmRSS")
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")  # reset the peak-RSS counter to the current RSS
+    run(logits)
+    print(_rss_kib("VmHWM") - before)
+
+
+def peak_extra_copies(method: str, shape: tuple[int, int]) -> float:
+    """Peak extra memory of one call, in copies of the float32 logits."""
+    env = os.environ | {"MALLOC_MMAP_THRESHOLD_": "131072"}
+    result = subprocess.run(
+        [sys.executable, __file__, "--peak", method, str(shape[0]), str(shape[1])],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    logits_kib = shape[0] * shape[1] * 4 / 1024
+    return int(result.stdout.strip()) / logits_kib
+
+
+def main() -> None:
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"float32 logits, one sample per row; median times in ms"
+    )
+    names = list(methods(torch.Generator()))
+    header = f"{'shape':>14} " + " ".join(f"{name:>19}" for name in names)
+    print(header)
+    results = {}
+    for shape in SHAPES:
+        logits = torch.randn(shape, generator=torch.Generator().manual_seed(1))
+        results[shape] = median_times(logits, repeats_for(shape))
+        cells = " ".join(f"{results[shape][name] * 1e3:>19.3f}" for name in names)
+        print(f"{str(shape):>14} {cells}")
+
+    print()
+    print(
+        f"{'shape':>14} {'sampler/softmax':>16} {'multinomial/sampler':>20} "
+        f"{'peak extra (copies of logits)':>30}"
+    )
+    for shape in SHAPES:
+        t = results[shape]
+        to_softmax = t["sample_categorical"] / t["torch.softmax"]
+        speedup = t["torch.multinomial"] / t["sample_categorical"]
+        copies = peak_extra_copies("sample_categorical", shape)
+        print(f"{str(shape):>14} {to_softmax:>16.2f} {speedup:>20.1f} {copies:>30.2f}")
+        if shape == GOAL_SHAPE:
+            goal = (to_softmax, speedup, copies)
+    reference = peak_extra_copies("torch.softmax", GOAL_SHAPE)
+    print(f"(torch.softmax alone needs {reference:.2f} copies at {GOAL_SHAPE})")
+
+    to_softmax, speedup, copies = goal
+    print()
+    print(f"Goals at {GOAL_SHAPE} on {torch.get_num_threads()} threads:")
+    checks = [
+        (
+            f"sampler <= {MAX_RATIO_TO_SOFTMAX} x softmax",
+            to_softmax,
+            to_softmax <= MAX_RATIO_TO_SOFTMAX,
+        ),
+        (
+            f"multinomial >= {MIN_SPEEDUP_OVER_MULTINOMIAL:.0f} x sampler",
+            speedup,
+            speedup >= MIN_SPEEDUP_OVER_MULTINOMIAL,
+        ),
+        (
+            f"peak extra <= {MAX_EXTRA_COPIES:.0f} copies",
+            copies,
+            copies <= MAX_EXTRA_COPIES,
+        ),
+    ]
+    for label, value, met in checks:
+        print(f"  {label:<32} {value:8.2f}  {'met' if met else 'NOT MET'}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--peak":
+        measure_peak_in_this_process(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    else:
+        main()
