@@ -195,3 +195,40 @@ def filter_logits(
     if min_p is not None and min_p > 0.0:
         keep &= _min_p_mask(scaled.masked_fill(~keep, -math.inf), min_p)
     return scaled.masked_fill(~keep, -math.inf)
+
+
+#: The head of the made-up next-token distribution, most likely first.
+_EXAMPLE_HEAD = (
+    *("mat", "floor", "sofa", "bed", "rug", "chair", "windowsill", "couch"),
+    *("table", "roof", "grass", "doorstep", "carpet", "fence", "stairs", "porch"),
+    *("bench", "pillow", "step", "ground", "wall", "desk", "keyboard", "box"),
+)
+
+
+def example_next_token_logits(vocab: int = 300) -> tuple[torch.Tensor, list[str]]:
+    """Made-up logits for the word after "The cat sat on the", shaped like a model's.
+
+    Not from a real model: the probabilities fall off with rank like a
+    power law, ``p ~ rank**-1.1`` (as word frequencies and language models'
+    next-token distributions roughly do), with a little fixed noise, so the
+    head is a handful of likely words and the tail hundreds of unlikely
+    ones. Sorted from most to least likely.
+
+    Parameters
+    ----------
+    vocab : int
+        Number of tokens, at least 24 (the named ones).
+
+    Returns
+    -------
+    logits : torch.Tensor
+        float32 of shape ``(vocab,)``, decreasing.
+    labels : list of str
+        One name per token: words for the first 24, ``"tok<rank>"`` after.
+    """
+    vocab = check_count(vocab, "vocab", minimum=len(_EXAMPLE_HEAD))
+    ranks = torch.arange(1, vocab + 1, dtype=torch.float64)
+    noise = torch.randn(vocab, generator=torch.Generator().manual_seed(0)) * 0.15
+    logits = (-1.1 * ranks.log() + noise.double()).sort(descending=True).values
+    labels = [*_EXAMPLE_HEAD, *(f"tok{rank}" for rank in range(25, vocab + 1))]
+    return logits.float(), labels

@@ -671,3 +671,100 @@ def plot_method_agreement(
     ax.set_title(title if title is not None else "Do the sampling methods agree?")
     ax.legend(loc="upper right")
     return ax
+
+
+# Lesson figures ---------------------------------------------------------------
+
+#: Fill of categories a decoding filter cut: light grey, told apart from the
+#: blue of kept categories by lightness as well as hue. (Bars a pixel or two
+#: wide cannot show a hatch, so lightness carries the difference.)
+CUT_COLOR = "#c8c8c8"
+
+
+def style_kept_and_cut(bars: BarContainer, keep: np.ndarray) -> None:
+    """Colour bars by whether a filter kept their category (in place)."""
+    for bar, kept in zip(bars.patches, keep, strict=True):
+        bar.set_facecolor(PROBABILITY_COLOR if kept else CUT_COLOR)
+
+
+def draw_kept_and_cut_bars(
+    ax: Axes, probs: np.ndarray, keep: np.ndarray
+) -> BarContainer:
+    """Touching bars of ``probs``: blue where kept, light grey where cut."""
+    bars = ax.bar(np.arange(len(probs)), probs, width=1.0, linewidth=0)
+    style_kept_and_cut(bars, keep)
+    return bars
+
+
+def kept_and_cut_legend(ax: Axes, *, renormalised: bool = True) -> None:
+    """Legend for :func:`draw_kept_and_cut_bars` (and the renormalised line)."""
+    handles: list[Any] = [
+        Patch(facecolor=PROBABILITY_COLOR, label="kept"),
+        Patch(facecolor=CUT_COLOR, label="cut"),
+    ]
+    if renormalised:
+        handles.append(
+            mpl.lines.Line2D([], [], color=INK_COLOR, label="kept, renormalised")
+        )
+    ax.legend(handles=handles, loc="upper right")
+
+
+def plot_filtered_distribution(
+    probs: torch.Tensor,
+    filtered_probs: torch.Tensor,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+    log_scale: bool = False,
+) -> Axes:
+    """A distribution before and after a decoding filter, token by token.
+
+    Parameters
+    ----------
+    probs : torch.Tensor
+        Probabilities before filtering, shape ``(vocab,)``, most likely
+        first (sort them if they are not).
+    filtered_probs : torch.Tensor
+        Probabilities after filtering, shape ``(vocab,)``: 0 where a token
+        was cut, the rest renormalised, e.g.
+        ``torch.softmax(filter_logits(logits, top_p=0.9), -1)``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new figure.
+    title : str, optional
+        Default "Kept and cut tokens".
+    log_scale : bool
+        A logarithmic probability axis, to see the tail.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Blue bars for kept tokens, grey for cut ones (their probability
+        before filtering), and a black step line for the renormalised
+        probabilities of the kept ones.
+    """
+    before = _check_distribution(probs, "probs")
+    after = _check_distribution(filtered_probs, "filtered_probs")
+    if after.shape != before.shape:
+        raise ValueError(
+            f"filtered_probs has {after.shape[0]} tokens but probs has "
+            f"{before.shape[0]}; filter the same logits the probabilities come from"
+        )
+    ax = _new_axes(ax, figsize=(9.0, 4.2))
+    before_np, after_np = before.numpy(), after.numpy()
+    draw_kept_and_cut_bars(ax, before_np, after_np > 0)
+    kept = np.flatnonzero(after_np > 0)
+    ax.step(kept, after_np[kept], where="mid", color=INK_COLOR, linewidth=1.5)
+
+    ax.set_xlim(-0.5, len(before_np) - 0.5)
+    ax.set_xlabel("token, most likely first")
+    ax.set_ylabel("probability")
+    if log_scale:
+        positive = before_np[before_np > 0]
+        ax.set_yscale("log")
+        ax.set_ylim(positive.min() / 2, 1.0)
+    else:
+        ax.set_ylim(0, probability_ylim(before_np, after_np))
+    ax.grid(False, axis="x")
+    ax.set_title(title if title is not None else "Kept and cut tokens")
+    kept_and_cut_legend(ax)
+    return ax
