@@ -28,12 +28,18 @@ from softsample_helpers.stats import (
 
 if TYPE_CHECKING:
     from softsample_helpers.explorers import (
+        decoding_explorer,
         extreme_logits_explorer,
         sampling_explorer,
         softmax_explorer,
     )
 
-_EXPLORERS = ("extreme_logits_explorer", "sampling_explorer", "softmax_explorer")
+_EXPLORERS = (
+    "decoding_explorer",
+    "extreme_logits_explorer",
+    "sampling_explorer",
+    "softmax_explorer",
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -47,6 +53,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ExpLimits",
     "GoodnessOfFit",
+    "decoding_explorer",
     "empirical_frequencies",
     "entropy",
     "exp_limits",

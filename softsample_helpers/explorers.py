@@ -960,3 +960,229 @@ def sampling_explorer(
         seed,
         _check_labels(labels, len(logits_t)),
     )
+# Decoding ---------------------------------------------------------------------
+# Appended by the decoding lessons (05, 06); imported here so that the
+# sections above stay as they were.
+
+from softsample_helpers.decoding import (  # noqa: E402
+    check_min_p,
+    check_top_k,
+    check_top_p,
+    example_next_token_logits,
+    filter_logits,
+)
+
+#: The decoding explorer shows up to this many tokens (bars a pixel wide).
+MAX_DECODING_TOKENS = 1000
+#: Its probability axis (log scale) starts here; rarer tokens fall below it.
+DECODING_FLOOR = 1e-6
+
+
+def _check_decoding_logits(logits: object) -> torch.Tensor:
+    """Logits for the decoding explorer: 1-D, finite, 2 to 1000 tokens, float64."""
+    if isinstance(logits, list | tuple):
+        logits = torch.tensor(logits, dtype=torch.float64)
+    if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
+        raise TypeError(
+            f"logits must be a 1-D floating-point tensor or a list of numbers, "
+            f"got {type(logits).__name__}; wrap it with torch.tensor(...)"
+        )
+    if logits.dim() != 1 or not 2 <= logits.shape[0] <= MAX_DECODING_TOKENS:
+        raise ValueError(
+            f"logits must have shape (vocab,) with 2 to {MAX_DECODING_TOKENS} "
+            f"tokens, got {tuple(logits.shape)}; pick one row with logits[0] or "
+            f"the most likely tokens with logits.sort(descending=True).values"
+            f"[:{MAX_DECODING_TOKENS}]"
+        )
+    if not torch.isfinite(logits).all():
+        raise ValueError(
+            "logits must all be finite for the explorer; replace NaN and +-inf "
+            "by a number such as -1000.0"
+        )
+    return logits.detach().to(torch.float64)
+
+
+class DecodingExplorer(Explorer):
+    """Temperature, top-k, top-p and min-p over a long-tailed distribution.
+
+    Attributes
+    ----------
+    temperature_slider : ipywidgets.FloatLogSlider
+    top_k_slider : ipywidgets.IntSlider
+        At the vocabulary size, top-k keeps everything (off).
+    top_p_slider : ipywidgets.FloatSlider
+        At 1.0, top-p keeps everything (off).
+    min_p_slider : ipywidgets.FloatSlider
+        At 0.0, min-p keeps everything (off).
+    probs : numpy.ndarray
+        ``softmax(logits / T)`` before filtering, float64 of shape ``(vocab,)``.
+    filtered_probs : numpy.ndarray
+        After filtering and renormalising: 0 for cut tokens.
+    keep : numpy.ndarray
+        bool of shape ``(vocab,)``: which tokens survive.
+    """
+
+    def __init__(
+        self,
+        logits: torch.Tensor,
+        temperature: float,
+        top_k: int,
+        top_p: float,
+        min_p: float,
+        labels: list[str],
+    ) -> None:
+        super().__init__()
+        self.vocab = logits.shape[0]
+        self.logits = logits
+        self.labels = labels
+        self.temperature_slider = _temperature_slider(temperature)
+        knob = {"style": {"description_width": "90px"}}
+        wide = widgets.Layout(width="420px")
+        self.top_k_slider = widgets.IntSlider(
+            value=top_k, min=1, max=self.vocab, description="top-k", layout=wide, **knob
+        )
+        self.top_p_slider = widgets.FloatSlider(
+            value=top_p,
+            min=0.01,
+            max=1.0,
+            step=0.01,
+            description="top-p",
+            layout=wide,
+            **knob,
+        )
+        self.min_p_slider = widgets.FloatSlider(
+            value=min_p,
+            min=0.0,
+            max=0.99,
+            step=0.01,
+            description="min-p",
+            layout=wide,
+            **knob,
+        )
+        # Start from the real bars: a log axis cannot scale bars of height 0.
+        self.probs = torch.softmax(logits / temperature, dim=-1).numpy()
+        self.filtered_probs = self.probs
+        self.keep = np.ones(self.vocab, dtype=bool)
+
+        with plots.course_style():
+            figure = _new_figure((9.0, 4.4))
+            self.live = LiveFigure(figure)
+            self.ax = figure.add_subplot()
+            self.bars = plots.draw_kept_and_cut_bars(self.ax, self.probs, self.keep)
+            (self.renormalised_line,) = self.ax.step(
+                [], [], where="mid", color=plots.INK_COLOR, linewidth=1.5
+            )
+            self.ax.set_yscale("log")
+            self.ax.set_ylim(DECODING_FLOOR, 1.0)
+            self.ax.set_xlim(-0.5, self.vocab - 0.5)
+            self.ax.grid(False, axis="x")
+            self.ax.set_xlabel("token, most likely first")
+            self.ax.set_ylabel("probability (log scale)")
+            self.ax.set_title("Which tokens the filters keep")
+            plots.kept_and_cut_legend(self.ax)
+            self.live.animate(*self.bars.patches, self.renormalised_line)
+
+        controls = [
+            self.temperature_slider,
+            self.top_k_slider,
+            self.top_p_slider,
+            self.min_p_slider,
+        ]
+        self._observe_all(controls)
+        self._finish(controls)
+
+    def _settings(self) -> dict[str, Any]:
+        """The slider values as ``filter_logits`` arguments (None when off)."""
+        top_k = int(self.top_k_slider.value)
+        top_p = float(self.top_p_slider.value)
+        min_p = float(self.min_p_slider.value)
+        return {
+            "temperature": float(self.temperature_slider.value),
+            "top_k": top_k if top_k < self.vocab else None,
+            "top_p": top_p if top_p < 1.0 else None,
+            "min_p": min_p if min_p > 0.0 else None,
+        }
+
+    def _redraw(self) -> None:
+        settings = self._settings()
+        probs = torch.softmax(self.logits / settings["temperature"], dim=-1)
+        filtered = torch.softmax(filter_logits(self.logits, **settings), dim=-1)
+        self.probs = probs.numpy()
+        self.filtered_probs = filtered.numpy()
+        self.keep = self.filtered_probs > 0
+
+        for bar, height in zip(self.bars.patches, self.probs, strict=True):
+            bar.set_height(height)
+        plots.style_kept_and_cut(self.bars, self.keep)
+        kept = np.flatnonzero(self.keep)
+        self.renormalised_line.set_data(kept, self.filtered_probs[kept])
+        self._render()
+        self.readout.value = self._explain()
+
+    def _explain(self) -> str:
+        kept = int(self.keep.sum())
+        mass = float(self.probs[self.keep].sum())
+        top = int(self.probs.argmax())
+        before = float(entropy(torch.from_numpy(self.probs)))
+        after = float(entropy(torch.from_numpy(self.filtered_probs)))
+        return (
+            f"Kept <b>{kept}</b> of {self.vocab} tokens, holding "
+            f"<b>{mass:.1%}</b> of the probability. After renormalising, "
+            f"<b>{html.escape(self.labels[top])}</b> has probability "
+            f"{self.filtered_probs[top]:.3f} (before: {self.probs[top]:.3f}). "
+            f"Entropy {before:.2f} &rarr; {after:.2f} nats. Order: temperature, "
+            f"top-k, top-p, min-p."
+        )
+
+
+def decoding_explorer(
+    logits: torch.Tensor | Sequence[float] | None = None,
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    min_p: float | None = None,
+    labels: Sequence[str] | None = None,
+) -> DecodingExplorer:
+    """Four decoding knobs over a long-tailed distribution, kept and cut tokens.
+
+    Parameters
+    ----------
+    logits : torch.Tensor or list of float, optional
+        Scores of shape ``(vocab,)``, 2 to 1000 finite values; default the
+        300-token ``example_next_token_logits()``. Shown in the given order,
+        so pass them most likely first.
+    temperature : float
+        Starting temperature, between 0.01 and 100.
+    top_k, top_p, min_p : optional
+        Starting filters, as in ``filter_logits``; ``None`` starts a knob at
+        its "off" end (top-k at the vocabulary size, top-p at 1, min-p at 0).
+    labels : sequence of str, optional
+        One name per token; the readout names the most likely one.
+
+    Returns
+    -------
+    DecodingExplorer
+        An ``ipywidgets.VBox``.
+    """
+    if logits is None:
+        example, example_labels = example_next_token_logits()
+        logits = example.double()
+        labels = example_labels if labels is None else labels
+    logits_t = _check_decoding_logits(logits)
+    vocab = len(logits_t)
+    top_k = check_top_k(top_k)
+    top_p = check_top_p(top_p)
+    min_p = check_min_p(min_p)
+    if top_p is not None and top_p < 0.01:
+        raise ValueError(f"top_p must be at least 0.01 for the slider, got {top_p!r}")
+    if min_p is not None and min_p > 0.99:
+        raise ValueError(f"min_p must be at most 0.99 for the slider, got {min_p!r}")
+    return DecodingExplorer(
+        logits_t,
+        _check_temperature(temperature),
+        vocab if top_k is None else min(top_k, vocab),
+        1.0 if top_p is None else top_p,
+        0.0 if min_p is None else min_p,
+        _check_labels(labels, vocab),
+    )

@@ -203,3 +203,101 @@ def test_without_replacement_counts_only_what_survives():
     assert sorted(samples.tolist()) == [0, 1]
     with pytest.raises(ValueError, match="num_samples=3 is more than the 2"):
         sample_categorical(logits, 3, top_k=2, replacement=False)
+
+
+# The decoding explorer, driven headless -------------------------------------
+
+
+def test_explorer_defaults_show_the_example_with_every_token_kept():
+    from softsample_helpers.decoding import example_next_token_logits
+    from softsample_helpers.explorers import decoding_explorer
+
+    explorer = decoding_explorer()
+    logits, labels = example_next_token_logits()
+    assert repr(explorer) == "DecodingExplorer(categories=300)"
+    assert explorer.keep.all()
+    assert bytes(explorer.image.value[:4]) == b"\x89PNG"
+    assert "Kept <b>300</b> of 300 tokens" in explorer.readout.value
+    assert labels[0] in explorer.readout.value
+    assert explorer.message.value == ""
+
+
+@pytest.mark.parametrize(
+    ("slider", "value", "option"),
+    [
+        ("top_k_slider", 20, "top_k"),
+        ("top_p_slider", 0.9, "top_p"),
+        ("min_p_slider", 0.05, "min_p"),
+        ("temperature_slider", 0.5, "temperature"),
+    ],
+)
+def test_every_knob_filters_as_filter_logits_does(slider, value, option):
+    from softsample_helpers.explorers import decoding_explorer
+
+    logits = torch.linspace(3.0, -6.0, 120, dtype=torch.float64)
+    explorer = decoding_explorer(logits, top_p=0.95)
+    getattr(explorer, slider).value = value
+    settings = {"top_p": 0.95} | {option: value}
+    expected = torch.softmax(filter_logits(logits, **settings), dim=-1).numpy()
+    assert (explorer.keep == (expected > 0)).all()
+    assert abs(explorer.filtered_probs - expected).max() < 1e-12
+    kept = int((expected > 0).sum())
+    assert f"Kept <b>{kept}</b> of 120 tokens" in explorer.readout.value
+    # Bars show the probabilities before filtering, coloured by the verdict.
+    heights = [bar.get_height() for bar in explorer.bars.patches]
+    before = torch.softmax(logits / settings.get("temperature", 1.0), -1)
+    assert abs(torch.tensor(heights) - before).max() < 1e-12
+    colours = {tuple(bar.get_facecolor()) for bar in explorer.bars.patches}
+    assert len(colours) == (2 if kept < 120 else 1)
+
+
+def test_explorer_starts_from_the_given_knobs():
+    from softsample_helpers.explorers import decoding_explorer
+
+    logits = torch.linspace(2.0, -2.0, 30)
+    explorer = decoding_explorer(logits, top_k=5, temperature=2.0)
+    assert explorer.top_k_slider.value == 5
+    assert explorer.keep.sum() == 5
+    off = decoding_explorer(logits)
+    assert off.top_k_slider.value == 30 and off.top_p_slider.value == 1.0
+    assert off.min_p_slider.value == 0.0
+
+
+def test_explorer_error_is_shown_and_it_recovers(monkeypatch):
+    from softsample_helpers import explorers
+
+    explorer = explorers.decoding_explorer(torch.linspace(1.0, -1.0, 10))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("deliberately broken for the test")
+
+    monkeypatch.setattr(explorers, "filter_logits", broken)
+    explorer.top_k_slider.value = 3
+    assert "deliberately broken for the test" in explorer.message.value
+    assert explorer.message.layout.display is None
+    monkeypatch.undo()
+    explorer.top_k_slider.value = 4
+    assert explorer.message.value == ""
+    assert explorer.keep.sum() == 4
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"logits": torch.zeros(1001)}, ValueError, "2 to 1000 tokens"),
+        ({"logits": torch.zeros(2, 3)}, ValueError, "shape (vocab,)"),
+        ({"logits": torch.tensor([0.0, float("nan")])}, ValueError, "finite"),
+        ({"logits": "abc"}, TypeError, "1-D floating-point tensor"),
+        ({"top_k": 0}, ValueError, "top_k must be an integer >= 1"),
+        ({"top_p": 0.001}, ValueError, "at least 0.01 for the slider"),
+        ({"min_p": 0.995}, ValueError, "at most 0.99 for the slider"),
+        ({"temperature": 0.0}, ValueError, "temperature must be a finite number"),
+        ({"labels": ["a"]}, ValueError, "labels has 1 names"),
+    ],
+)
+def test_explorer_rejects_bad_arguments(kwargs, error, words):
+    from softsample_helpers.explorers import decoding_explorer
+
+    arguments = {"logits": torch.tensor([1.0, 0.0, -1.0])} | kwargs
+    with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)")):
+        decoding_explorer(**arguments)
