@@ -301,3 +301,102 @@ def test_explorer_rejects_bad_arguments(kwargs, error, words):
     arguments = {"logits": torch.tensor([1.0, 0.0, -1.0])} | kwargs
     with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)")):
         decoding_explorer(**arguments)
+
+
+# Exercise checks of lesson 05 -----------------------------------------------
+
+
+def verdict(capsys) -> str:
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1, out
+    return out
+
+
+def right_top_k(logits, k):
+    kth = torch.topk(logits, min(k, logits.shape[-1]), dim=-1).values[..., -1:]
+    return logits.masked_fill(logits < kth, NEG_INF)
+
+
+def right_min_p(logits, min_p):
+    probs = torch.softmax(logits, dim=-1)
+    return logits.masked_fill(probs < min_p * probs.amax(-1, keepdim=True), NEG_INF)
+
+
+@pytest.mark.parametrize(
+    ("fn", "start", "words"),
+    [
+        (right_top_k, "Correct", "ties included"),
+        (lambda x, k: x, "Not yet", "keep the k largest"),
+        (  # breaks ties by position: keeps exactly k
+            lambda x, k: torch.full_like(x, NEG_INF).scatter(
+                -1,
+                torch.topk(x, min(k, x.shape[-1]), -1).indices,
+                x.gather(-1, torch.topk(x, min(k, x.shape[-1]), -1).indices),
+            ),
+            "Not yet",
+            "tied",
+        ),
+        (
+            lambda x, k: x.masked_fill(x < torch.topk(x, k).values[-1], NEG_INF),
+            "Not yet",
+            "each row",
+        ),
+        (lambda x, k: None, "Not yet", "returned None"),
+    ],
+)
+def test_check_top_k_filter(capsys, fn, start, words):
+    from softsample_helpers.decoding_exercises import check_top_k_filter
+
+    check_top_k_filter(fn)
+    out = verdict(capsys)
+    assert out.startswith(start) and words in out, out
+
+
+@pytest.mark.parametrize(
+    ("fn", "start", "words"),
+    [
+        (right_min_p, "Correct", "same tokens"),
+        (  # compares logits instead of probabilities
+            lambda x, p: x.masked_fill(x < p * x.amax(-1, keepdim=True), NEG_INF),
+            "Not yet",
+            "min_p",
+        ),
+        (  # exp without the max: overflows at 1000
+            lambda x, p: x.masked_fill(
+                x.exp() < p * x.exp().amax(-1, keepdim=True), NEG_INF
+            ),
+            "Not yet",
+            "overflow",
+        ),
+    ],
+)
+def test_check_min_p_filter(capsys, fn, start, words):
+    from softsample_helpers.decoding_exercises import check_min_p_filter
+
+    check_min_p_filter(fn)
+    out = verdict(capsys)
+    assert out.startswith(start) and words in out, out
+
+
+def test_check_nucleus_size_answer(capsys):
+    from softsample_helpers.decoding import example_next_token_logits
+    from softsample_helpers.decoding_exercises import check_nucleus_size_answer
+
+    logits, _ = example_next_token_logits()
+    probs = torch.softmax(logits.double(), -1)
+    # Independent of filter_logits: the first count whose cumulative mass >= 0.5.
+    right = int((probs.cumsum(-1) < 0.5).sum()) + 1
+    check_nucleus_size_answer(right)
+    assert verdict(capsys).startswith("Correct")
+    check_nucleus_size_answer(right - 1)
+    assert "one short" in verdict(capsys)
+    for wrong in [right + 3, "five", None, 2.5]:
+        check_nucleus_size_answer(wrong)
+        assert verdict(capsys).startswith("Not yet")
+
+
+def test_checks_want_functions():
+    from softsample_helpers.decoding_exercises import check_top_k_filter
+
+    with pytest.raises(TypeError, match="pass your function itself"):
+        check_top_k_filter(3)

@@ -245,3 +245,96 @@ def test_empty_batch_gives_empty_draws():
 def test_bad_long_rows_get_the_same_messages(logits, message):
     with pytest.raises(ValueError, match=message):
         sample_categorical(logits)
+
+
+# Exercise checks of lesson 06 -----------------------------------------------
+
+
+def verdict(capsys) -> str:
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1, out
+    return out
+
+
+def right_inverse_cdf(probs, generator):
+    cdf = probs.cumsum(dim=-1, dtype=torch.float64)
+    u = torch.rand(probs.shape[0], 1, generator=generator, dtype=torch.float64)
+    return torch.searchsorted(cdf, u * cdf[:, -1:], right=True)
+
+
+@pytest.mark.parametrize(
+    ("fn", "start", "words"),
+    [
+        (right_inverse_cdf, "Correct", "zeros never drawn"),
+        (  # off by one: lands on the token after the right one
+            lambda p, g: right_inverse_cdf(p, g) + 1,
+            "Not yet",
+            "",
+        ),
+        (  # one uniform shared by all rows: every row draws the same token
+            lambda p, g: torch.searchsorted(
+                p.cumsum(-1, dtype=torch.float64),
+                torch.rand(1, 1, generator=g, dtype=torch.float64)
+                .expand(p.shape[0], 1)
+                .contiguous(),
+                right=True,
+            ),
+            "Not yet",
+            "do not follow",
+        ),
+        (  # no generator: not reproducible
+            lambda p, g: torch.searchsorted(
+                p.cumsum(-1, dtype=torch.float64),
+                torch.rand(p.shape[0], 1, dtype=torch.float64),
+                right=True,
+            ),
+            "Not yet",
+            "same seed",
+        ),
+        (  # always the most likely token
+            lambda p, g: p.argmax(-1, keepdim=True),
+            "Not yet",
+            "do not follow",
+        ),
+    ],
+)
+def test_check_inverse_cdf_sampler(capsys, fn, start, words):
+    from softsample_helpers.decoding_exercises import check_inverse_cdf_sampler
+
+    check_inverse_cdf_sampler(fn)
+    out = verdict(capsys)
+    assert out.startswith(start) and words in out, out
+
+
+@pytest.mark.parametrize(
+    ("answer", "start"),
+    [
+        ((4_096_000, 32), "Correct"),
+        ([32 * 128_000, 32], "Correct"),
+        ((128_000, 32), "Not yet"),
+        ((4_096_000, 1), "Not yet"),
+        ("many", "Not yet"),
+    ],
+)
+def test_check_random_number_count_answer(capsys, answer, start):
+    from softsample_helpers.decoding_exercises import check_random_number_count_answer
+
+    check_random_number_count_answer(answer)
+    assert verdict(capsys).startswith(start)
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (1e-7, "Correct"),
+        (1e-6, "go smaller"),
+        (1e-8, "go larger"),
+        (3e-7, "power of ten"),
+        (-1.0, "positive"),
+    ],
+)
+def test_check_float32_step_answer(capsys, answer, words):
+    from softsample_helpers.decoding_exercises import check_float32_step_answer
+
+    check_float32_step_answer(answer)
+    assert words in verdict(capsys)
