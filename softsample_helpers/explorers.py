@@ -81,7 +81,7 @@ Y_LIMITS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.05)
 #: Bars get their value written above them up to this many categories.
 MAX_VALUE_LABELS = 10
 
-_FIGURE_DPI = 80
+_FIGURE_DPI = 96
 _WARNING_STYLE = (
     "color:#7a1d00;background:#fff0eb;border-left:4px solid #d55e00;"
     "padding:6px 10px;margin:4px 0"
@@ -249,7 +249,7 @@ def _slider_grid(sliders: Sequence[widgets.Widget]) -> widgets.Widget:
     return widgets.GridBox(
         list(sliders),
         layout=widgets.Layout(
-            grid_template_columns="repeat(auto-fill, minmax(300px, 1fr))",
+            grid_template_columns="repeat(auto-fill, minmax(380px, 1fr))",
             max_height="260px",
             overflow="auto",
         ),
@@ -268,7 +268,7 @@ def _logit_sliders(
             description=f"logit {label}",
             readout_format=".1f",
             style={"description_width": "90px"},
-            layout=widgets.Layout(width="300px"),
+            layout=widgets.Layout(width="380px"),
         )
         for value, label in zip(logits.tolist(), labels, strict=True)
     )
@@ -308,10 +308,16 @@ class Explorer(widgets.VBox):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # Natural size, shrinking on narrow screens; without a width a flex
+        # column would stretch (and blur) the picture to the page's width.
         self.image = widgets.Image(
-            format="png", layout=widgets.Layout(max_width="100%", height="auto")
+            format="png",
+            layout=widgets.Layout(
+                max_width="100%", height="auto", align_self="flex-start"
+            ),
         )
-        self.readout = widgets.HTML()
+        # Readouts a little larger than body text: they are read from afar.
+        self.readout = widgets.HTML(style={"font_size": "1.1em"})
         self.message = widgets.HTML(layout=widgets.Layout(display="none"))
         self.add_class("softsample-explorer")
 
@@ -810,6 +816,7 @@ class SamplingExplorer(Explorer):
         )
         self.resample_button = widgets.Button(
             description="Draw new samples",
+            layout=widgets.Layout(width="auto"),
             icon="refresh",
             tooltip="Add 1 to the seed and draw again",
         )
