@@ -7,10 +7,9 @@ them in one fixed order,
     temperature -> top-k -> top-p -> min-p,
 
 each filter seeing the distribution the previous one left (renormalised).
-Other libraries choose other orders (Hugging Face ``transformers`` applies
-its logits warpers in the order they were registered, vLLM applies top-k
-and top-p together after min-p, for example), so the same four numbers can
-keep different sets of tokens elsewhere.
+Other libraries may use another order, or apply some filters together, so
+the same four numbers can keep a different set of tokens elsewhere: check
+the order before comparing settings across libraries.
 
 Every filter here keeps the categories whose score is at least a
 threshold. Ties at the threshold are therefore all kept, the most probable
@@ -137,10 +136,9 @@ def filter_logits(
     """Divide by the temperature, then cut categories with top-k, top-p, min-p.
 
     The filters run in the order temperature, top-k, top-p, min-p; each one
-    sees the distribution the previous one left, renormalised. (Libraries
-    differ here: Hugging Face applies its warpers in registration order and
-    vLLM applies min-p before top-k/top-p, so the same settings can keep
-    different tokens there.) A cut category gets the logit ``-inf``, so
+    sees the distribution the previous one left, renormalised. (Other
+    libraries may order or combine the filters differently, so the same
+    settings can keep different tokens there.) A cut category gets the logit ``-inf``, so
     ``torch.softmax`` of the result gives it probability exactly 0 and the
     kept categories share all the mass in their original proportions.
 

@@ -56,7 +56,8 @@ def _check_filter(
             kept = torch.isfinite(result).sum().item()
             want = torch.isfinite(expected).sum().item()
             raise _Wrong(
-                f"for logits {logits.tolist()} and {name}={setting} you keep "
+                f"for logits {logits.double().round(decimals=3).tolist()} and "
+                f"{name}={setting} you keep "
                 f"{kept} categories, not {want}; {hint}"
             )
     return "your filter keeps the same tokens as filter_logits, ties included."
