@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from softsample_helpers.explorers import (
         decoding_explorer,
         extreme_logits_explorer,
+        inverse_cdf_explorer,
         sampling_explorer,
         softmax_explorer,
     )
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 _EXPLORERS = (
     "decoding_explorer",
     "extreme_logits_explorer",
+    "inverse_cdf_explorer",
     "sampling_explorer",
     "softmax_explorer",
 )
@@ -61,6 +63,7 @@ __all__ = [
     "filter_logits",
     "frequency_interval",
     "goodness_of_fit",
+    "inverse_cdf_explorer",
     "naive_softmax",
     "sample_categorical",
     "sampling_explorer",

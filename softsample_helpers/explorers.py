@@ -978,6 +978,7 @@ from softsample_helpers.decoding import (  # noqa: E402
     example_next_token_logits,
     filter_logits,
 )
+from softsample_helpers.sampling import _search_blocks  # noqa: E402
 
 #: The decoding explorer shows up to this many tokens (bars a pixel wide).
 MAX_DECODING_TOKENS = 1000
@@ -1192,4 +1193,198 @@ def decoding_explorer(
         1.0 if top_p is None else top_p,
         0.0 if min_p is None else min_p,
         _check_labels(labels, vocab),
+    )
+#: Block sizes the inverse-CDF explorer offers.
+EXPLORER_BLOCK_SIZES = (2, 4, 8, 16)
+#: The inverse-CDF explorer shows at most this many tokens.
+MAX_SEARCH_TOKENS = 64
+
+
+class InverseCdfExplorer(Explorer):
+    """One uniform number finds its token: first its block, then inside it.
+
+    Each token is a bar spanning its slice of the cumulative probability,
+    ``[cdf before it, cdf through it)``; the uniform ``u`` (scaled by the
+    total) is a horizontal line, and the token whose slice it crosses is
+    the draw. Shaded: the block the first search picked.
+
+    Attributes
+    ----------
+    uniform_slider : ipywidgets.FloatSlider
+    block_size_slider : ipywidgets.SelectionSlider
+    token : int
+        The drawn token, from the package's block search.
+    block : int
+        The block it lies in.
+    """
+
+    def __init__(
+        self, logits: torch.Tensor, uniform: float, block_size: int, labels: list[str]
+    ) -> None:
+        super().__init__()
+        self.vocab = logits.shape[0]
+        self.labels = labels
+        self.probs = torch.softmax(logits, dim=-1)
+        self.cdf = self.probs.cumsum(dim=-1).numpy()
+        before = self.cdf - self.probs.numpy()
+        self.uniform_slider = widgets.FloatSlider(
+            value=uniform,
+            min=0.0,
+            max=0.999,
+            step=0.001,
+            description="uniform u",
+            readout_format=".3f",
+            style={"description_width": "90px"},
+            layout=widgets.Layout(width="420px"),
+        )
+        self.block_size_slider = widgets.SelectionSlider(
+            options=list(EXPLORER_BLOCK_SIZES),
+            value=block_size,
+            description="block size",
+            style={"description_width": "90px"},
+            layout=widgets.Layout(width="420px"),
+        )
+        self.token = 0
+        self.block = 0
+        self._drawn_block_size = 0
+
+        with plots.course_style():
+            figure = _new_figure((9.0, 4.6))
+            self.live = LiveFigure(figure)
+            self.ax = figure.add_subplot()
+            x = np.arange(self.vocab)
+            self.slices = self.ax.bar(
+                x,
+                self.probs.numpy(),
+                bottom=before,
+                width=0.8,
+                color=plots.PROBABILITY_COLOR,
+                label="a token's slice",
+            )
+            self.block_span = Rectangle(
+                (0, 0),
+                0,
+                1,
+                facecolor=plots.FREQUENCY_COLOR,
+                alpha=0.3,
+                edgecolor="none",
+                label="the chosen block",
+            )
+            self.ax.add_patch(self.block_span)
+            (self.uniform_line,) = self.ax.plot(
+                [-0.5, self.vocab - 0.5],
+                [0, 0],
+                color=plots.INK_COLOR,
+                linewidth=1.5,
+                label="uniform u",
+            )
+            self.chosen = Rectangle(
+                (0, 0),
+                0.8,
+                0,
+                facecolor=plots.FREQUENCY_COLOR,
+                edgecolor=plots.INK_COLOR,
+                linewidth=1.0,
+                label="the drawn token",
+            )
+            self.ax.add_patch(self.chosen)
+            self.boundaries = LineCollection(
+                [], colors="#888888", linewidths=1.0, linestyles="dotted"
+            )
+            self.ax.add_collection(self.boundaries)
+            self.ax.set_xlim(-0.5, self.vocab - 0.5)
+            self.ax.set_ylim(0, 1.0)
+            self.ax.grid(False, axis="x")
+            self.ax.set_xlabel("token")
+            self.ax.set_ylabel("cumulative probability")
+            self.ax.set_title("Inverse CDF: u picks a block, then a token in it")
+            self.ax.legend(loc="lower right")
+            self.live.animate(self.block_span, self.uniform_line, self.chosen)
+
+        controls = [self.uniform_slider, self.block_size_slider]
+        self._observe_all(controls)
+        self._finish(controls)
+
+    def _redraw(self) -> None:
+        uniform = float(self.uniform_slider.value)
+        size = int(self.block_size_slider.value)
+        uniforms = torch.tensor([[uniform]], dtype=torch.float64)
+        probs = self.probs.unsqueeze(0)
+        self.token = int(_search_blocks(probs, uniforms, block_size=size)[0, 0])
+        self.block = self.token // size
+        num_blocks = math.ceil(self.vocab / size)
+
+        start = self.block * size
+        stop = min(start + size, self.vocab)
+        low = float(self.cdf[start - 1]) if start > 0 else 0.0
+        high = float(self.cdf[stop - 1])
+        self.block_span.set_bounds(start - 0.5, low, stop - start, high - low)
+        self.uniform_line.set_ydata([uniform, uniform])
+        token_low = float(self.cdf[self.token] - self.probs[self.token])
+        self.chosen.set_bounds(
+            self.token - 0.4, token_low, 0.8, float(self.probs[self.token])
+        )
+        edges = [b * size - 0.5 for b in range(1, num_blocks)]
+        segments = [[(edge, 0.0), (edge, 1.0)] for edge in edges]
+        if size != self._drawn_block_size:  # static lines: redraw everything
+            self.boundaries.set_segments(segments)
+            self._drawn_block_size = size
+            self.live.invalidate()
+        self._render()
+        self.readout.value = (
+            f"u = {uniform:.3f}. Step 1: search the {num_blocks} cumulative block "
+            f"sums: u falls in block {self.block} (tokens {start} to {stop - 1}, "
+            f"cumulative {low:.3f} to {high:.3f}). Step 2: search the "
+            f"{stop - start} tokens of that block: <b>token {self.token}, "
+            f"{html.escape(self.labels[self.token])}</b>. Looked at "
+            f"{num_blocks + stop - start} numbers instead of {self.vocab}."
+        )
+
+
+def inverse_cdf_explorer(
+    logits: torch.Tensor | Sequence[float] | None = None,
+    *,
+    uniform: float = 0.5,
+    block_size: int = 8,
+    labels: Sequence[str] | None = None,
+) -> InverseCdfExplorer:
+    """Drag a uniform number and watch the two-step (block, token) search.
+
+    Parameters
+    ----------
+    logits : torch.Tensor or list of float, optional
+        Scores of shape ``(vocab,)``, 2 to 64 finite values; default the 40
+        most likely tokens of ``example_next_token_logits()``.
+    uniform : float
+        Starting value of ``u``, in [0, 0.999].
+    block_size : int
+        Starting block size, one of 2, 4, 8, 16.
+    labels : sequence of str, optional
+        One name per token.
+
+    Returns
+    -------
+    InverseCdfExplorer
+        An ``ipywidgets.VBox``.
+    """
+    if logits is None:
+        example, example_labels = example_next_token_logits()
+        logits = example[:40].double()
+        labels = example_labels[:40] if labels is None else labels
+    logits_t = _check_decoding_logits(logits)
+    if logits_t.shape[0] > MAX_SEARCH_TOKENS:
+        raise ValueError(
+            f"the inverse-CDF explorer shows at most {MAX_SEARCH_TOKENS} tokens, "
+            f"got {logits_t.shape[0]}; pass logits[:{MAX_SEARCH_TOKENS}]"
+        )
+    if isinstance(uniform, bool) or not isinstance(uniform, int | float):
+        raise TypeError(f"uniform must be a number in [0, 0.999], got {uniform!r}")
+    if not 0.0 <= uniform <= 0.999:
+        raise ValueError(f"uniform must be a number in [0, 0.999], got {uniform!r}")
+    if block_size not in EXPLORER_BLOCK_SIZES:
+        raise ValueError(
+            f"block_size must be one of {EXPLORER_BLOCK_SIZES}, got {block_size!r}"
+        )
+    return InverseCdfExplorer(
+        logits_t, float(uniform), block_size, _check_labels(labels, len(logits_t))
     )

@@ -768,3 +768,51 @@ def plot_filtered_distribution(
     ax.set_title(title if title is not None else "Kept and cut tokens")
     kept_and_cut_legend(ax)
     return ax
+
+
+def plot_timings(
+    times_ms: Mapping[str, float],
+    *,
+    reference: str | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Horizontal bars of measured times on a log axis, fastest at the top.
+
+    Parameters
+    ----------
+    times_ms : mapping of str to float
+        Method name to time in milliseconds (each > 0).
+    reference : str, optional
+        A method whose time is marked with a dashed line, and written next
+        to every bar as a ratio ("2.5x").
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new figure.
+    title : str, optional
+        Default "Time per call".
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if not times_ms or any(not (t > 0 and math.isfinite(t)) for t in times_ms.values()):
+        raise ValueError("times_ms must map method names to finite times > 0")
+    if reference is not None and reference not in times_ms:
+        raise ValueError(f"reference {reference!r} is not one of {list(times_ms)}")
+    ax = _new_axes(ax, figsize=(9.0, 0.55 * len(times_ms) + 1.6))
+    ordered = sorted(times_ms.items(), key=lambda item: item[1], reverse=True)
+    names = [name for name, _ in ordered]
+    values = np.array([time for _, time in ordered])
+
+    ax.barh(names, values, color=PROBABILITY_COLOR, height=0.6)
+    ax.set_xscale("log")
+    ax.set_xlim(values.min() / 3, values.max() * 6)
+    if reference is not None:
+        base = times_ms[reference]
+        ax.axvline(base, color=INK_COLOR, linestyle="--", linewidth=1.5)
+        for y, value in enumerate(values):
+            ax.text(value * 1.15, y, f"{value / base:.1f}x", va="center")
+    ax.grid(False, axis="y")
+    ax.set_xlabel("milliseconds per call (log scale)")
+    ax.set_title(title if title is not None else "Time per call")
+    return ax

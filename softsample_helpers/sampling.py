@@ -103,7 +103,9 @@ def _search_whole_rows(probs: torch.Tensor, uniforms: torch.Tensor) -> torch.Ten
     return torch.searchsorted(cdf, _targets_below(totals, uniforms), right=True)
 
 
-def _search_blocks(probs: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
+def _search_blocks(
+    probs: torch.Tensor, uniforms: torch.Tensor, block_size: int | None = None
+) -> torch.Tensor:
     """Inverse-CDF draws that cumulate block sums, then search one block.
 
     Block sums are pairwise sums of at most ``BLOCK_SIZE`` numbers in the
@@ -111,15 +113,17 @@ def _search_blocks(probs: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
     themselves); the running totals over blocks and within the chosen block
     are float64, so a probability far below float32's resolution near 1
     still moves the cumulative sum and keeps its chance of being drawn.
-    Shapes as in ``_search_whole_rows``.
+    Shapes as in ``_search_whole_rows``; ``block_size`` defaults to
+    ``BLOCK_SIZE`` (the inverse-CDF explorer shows smaller blocks).
     """
+    size = BLOCK_SIZE if block_size is None else block_size
     rows, vocab = probs.shape
     num_samples = uniforms.shape[-1]
-    num_full = vocab // BLOCK_SIZE
-    block_sums = probs[:, : num_full * BLOCK_SIZE].view(rows, num_full, BLOCK_SIZE)
+    num_full = vocab // size
+    block_sums = probs[:, : num_full * size].view(rows, num_full, size)
     block_sums = block_sums.sum(dim=-1)
-    if vocab % BLOCK_SIZE:
-        tail = probs[:, num_full * BLOCK_SIZE :].sum(dim=-1, keepdim=True)
+    if vocab % size:
+        tail = probs[:, num_full * size :].sum(dim=-1, keepdim=True)
         block_sums = torch.cat([block_sums, tail], dim=-1)
     block_sums = block_sums.double()
     block_cdf = block_sums.cumsum(dim=-1)
@@ -130,20 +134,20 @@ def _search_blocks(probs: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
     fraction = (targets - before) / block_sums.gather(-1, block)
 
     # Gather the chosen block of each draw; past the vocabulary counts as 0.
-    positions = block.unsqueeze(-1) * BLOCK_SIZE + torch.arange(BLOCK_SIZE)
-    if vocab % BLOCK_SIZE:
+    positions = block.unsqueeze(-1) * size + torch.arange(size)
+    if vocab % size:
         outside = positions >= vocab
         positions = positions.masked_fill(outside, vocab - 1)
-    members = probs.gather(-1, positions.view(rows, num_samples * BLOCK_SIZE))
-    members = members.view(rows, num_samples, BLOCK_SIZE)
-    if vocab % BLOCK_SIZE:
+    members = probs.gather(-1, positions.view(rows, num_samples * size))
+    members = members.view(rows, num_samples, size)
+    if vocab % size:
         members = members.masked_fill(outside, 0)
     inner_cdf = members.cumsum(dim=-1, dtype=torch.float64)
     inner_targets = _targets_below(
         inner_cdf[..., -1:], fraction.clamp(0, 1).unsqueeze(-1)
     )
     offset = torch.searchsorted(inner_cdf, inner_targets, right=True).squeeze(-1)
-    return block * BLOCK_SIZE + offset
+    return block * size + offset
 
 
 def _draw(

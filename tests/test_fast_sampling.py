@@ -338,3 +338,65 @@ def test_check_float32_step_answer(capsys, answer, words):
 
     check_float32_step_answer(answer)
     assert words in verdict(capsys)
+
+
+# The inverse-CDF explorer, driven headless ----------------------------------
+
+
+def test_inverse_cdf_explorer_defaults():
+    from softsample_helpers.explorers import inverse_cdf_explorer
+
+    explorer = inverse_cdf_explorer()
+    assert repr(explorer) == "InverseCdfExplorer(categories=40)"
+    assert explorer.message.value == ""
+    assert bytes(explorer.image.value[:4]) == b"\x89PNG"
+    assert "Looked at 13 numbers instead of 40" in explorer.readout.value
+
+
+@pytest.mark.parametrize("block_size", [2, 4, 8, 16])
+def test_inverse_cdf_explorer_draws_the_token_whose_slice_u_crosses(block_size):
+    from softsample_helpers.explorers import inverse_cdf_explorer
+
+    logits = torch.tensor([1.0, NEG_INF, 0.5, 2.0, -1.0, 0.0, NEG_INF, 1.5, 0.2] * 3)
+    logits = logits.masked_fill(torch.isneginf(logits), -1000.0)  # sliders: finite
+    explorer = inverse_cdf_explorer(logits, block_size=block_size)
+    cdf = torch.softmax(logits.double(), -1).cumsum(-1)
+    for u in [0.0, 0.123, 0.5, 0.77, 0.999]:
+        explorer.uniform_slider.value = u
+        token = int(torch.searchsorted(cdf, torch.tensor([u * cdf[-1]]), right=True))
+        assert explorer.token == token
+        assert explorer.block == token // block_size
+        assert f"token {token}," in explorer.readout.value
+        low, high = explorer.uniform_line.get_ydata()
+        assert low == high == u
+
+
+def test_inverse_cdf_explorer_redraws_everything_only_for_a_new_block_size():
+    from softsample_helpers.explorers import inverse_cdf_explorer
+
+    explorer = inverse_cdf_explorer()
+    draws = explorer.live.full_draws
+    explorer.uniform_slider.value = 0.9
+    assert explorer.live.full_draws == draws
+    explorer.block_size_slider.value = 4
+    explorer.uniform_slider.value = 0.1
+    assert explorer.live.full_draws == draws + 1
+    assert len(explorer.boundaries.get_segments()) == 9  # 10 blocks of 4
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"logits": torch.zeros(65)}, ValueError, "at most 64 tokens"),
+        ({"uniform": 1.0}, ValueError, r"uniform must be a number in \[0, 0.999\]"),
+        ({"uniform": "half"}, TypeError, "uniform must be a number"),
+        ({"block_size": 3}, ValueError, "block_size must be one of"),
+        ({"labels": ["a", "b"]}, ValueError, "labels has 2 names"),
+    ],
+)
+def test_inverse_cdf_explorer_rejects_bad_arguments(kwargs, error, words):
+    from softsample_helpers.explorers import inverse_cdf_explorer
+
+    arguments = {"logits": torch.tensor([1.0, 0.0, -1.0])} | kwargs
+    with pytest.raises(error, match=words):
+        inverse_cdf_explorer(**arguments)
