@@ -138,9 +138,10 @@ def filter_logits(
     The filters run in the order temperature, top-k, top-p, min-p; each one
     sees the distribution the previous one left, renormalised. (Other
     libraries may order or combine the filters differently, so the same
-    settings can keep different tokens there.) A cut category gets the logit ``-inf``, so
-    ``torch.softmax`` of the result gives it probability exactly 0 and the
-    kept categories share all the mass in their original proportions.
+    settings can keep different tokens there.) A cut category gets the
+    logit ``-inf``, so ``torch.softmax`` of the result gives it probability
+    exactly 0 and the kept categories share all the mass in their original
+    proportions.
 
     Ties: every filter keeps all categories tied at its threshold, so the
     result never depends on how a sort orders equal values, and the most
