@@ -1230,10 +1230,10 @@ class InverseCdfExplorer(Explorer):
         self.uniform_slider = widgets.FloatSlider(
             value=uniform,
             min=0.0,
-            max=0.999,
-            step=0.001,
+            max=0.99,
+            step=0.01,
             description="uniform u",
-            readout_format=".3f",
+            readout_format=".2f",
             style={"description_width": "90px"},
             layout=widgets.Layout(width="420px"),
         )
@@ -1332,7 +1332,7 @@ class InverseCdfExplorer(Explorer):
             self.live.invalidate()
         self._render()
         self.readout.value = (
-            f"u = {uniform:.3f}. Step 1: search the {num_blocks} cumulative block "
+            f"u = {uniform:.2f}. Step 1: search the {num_blocks} cumulative block "
             f"sums: u falls in block {self.block} (tokens {start} to {stop - 1}, "
             f"cumulative {low:.3f} to {high:.3f}). Step 2: search the "
             f"{stop - start} tokens of that block: <b>token {self.token}, "
@@ -1356,7 +1356,7 @@ def inverse_cdf_explorer(
         Scores of shape ``(vocab,)``, 2 to 64 finite values; default the 40
         most likely tokens of ``example_next_token_logits()``.
     uniform : float
-        Starting value of ``u``, in [0, 0.999].
+        Starting value of ``u``, in [0, 0.99].
     block_size : int
         Starting block size, one of 2, 4, 8, 16.
     labels : sequence of str, optional
@@ -1378,9 +1378,9 @@ def inverse_cdf_explorer(
             f"got {logits_t.shape[0]}; pass logits[:{MAX_SEARCH_TOKENS}]"
         )
     if isinstance(uniform, bool) or not isinstance(uniform, int | float):
-        raise TypeError(f"uniform must be a number in [0, 0.999], got {uniform!r}")
-    if not 0.0 <= uniform <= 0.999:
-        raise ValueError(f"uniform must be a number in [0, 0.999], got {uniform!r}")
+        raise TypeError(f"uniform must be a number in [0, 0.99], got {uniform!r}")
+    if not 0.0 <= uniform <= 0.99:
+        raise ValueError(f"uniform must be a number in [0, 0.99], got {uniform!r}")
     if block_size not in EXPLORER_BLOCK_SIZES:
         raise ValueError(
             f"block_size must be one of {EXPLORER_BLOCK_SIZES}, got {block_size!r}"

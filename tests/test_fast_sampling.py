@@ -361,7 +361,7 @@ def test_inverse_cdf_explorer_draws_the_token_whose_slice_u_crosses(block_size):
     logits = logits.masked_fill(torch.isneginf(logits), -1000.0)  # sliders: finite
     explorer = inverse_cdf_explorer(logits, block_size=block_size)
     cdf = torch.softmax(logits.double(), -1).cumsum(-1)
-    for u in [0.0, 0.123, 0.5, 0.77, 0.999]:
+    for u in [0.0, 0.12, 0.5, 0.77, 0.99]:
         explorer.uniform_slider.value = u
         token = int(torch.searchsorted(cdf, torch.tensor([u * cdf[-1]]), right=True))
         assert explorer.token == token
@@ -388,7 +388,7 @@ def test_inverse_cdf_explorer_redraws_everything_only_for_a_new_block_size():
     ("kwargs", "error", "words"),
     [
         ({"logits": torch.zeros(65)}, ValueError, "at most 64 tokens"),
-        ({"uniform": 1.0}, ValueError, r"uniform must be a number in \[0, 0.999\]"),
+        ({"uniform": 1.0}, ValueError, r"uniform must be a number in \[0, 0.99\]"),
         ({"uniform": "half"}, TypeError, "uniform must be a number"),
         ({"block_size": 3}, ValueError, "block_size must be one of"),
         ({"labels": ["a", "b"]}, ValueError, "labels has 2 names"),
