@@ -74,11 +74,12 @@ def browser(_browser_available):
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, lab_server):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     yield page
     context.close()
+    lab_server.shut_down_kernels()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:

@@ -93,13 +93,24 @@ def copy_notebooks(destination: Path) -> Path:
     return target
 
 
-def _quiet_lab_settings(settings_dir: Path) -> None:
-    """No news or update pop-ups that could cover what the tests click."""
-    notification = settings_dir / "@jupyterlab" / "apputils-extension"
-    notification.mkdir(parents=True, exist_ok=True)
-    (notification / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False})
-    )
+def _lab_settings(settings_dir: Path) -> None:
+    """Settings for a test run of JupyterLab.
+
+    No news or update pop-ups that could cover what the tests click, and
+    every cell rendered all the time: by default JupyterLab skips rendering
+    cells outside the window, and their widgets count as invisible.
+    """
+    settings = {
+        "apputils-extension/notification": {
+            "fetchNews": "false",
+            "checkForUpdates": False,
+        },
+        "notebook-extension/tracker": {"windowingMode": "none"},
+    }
+    for name, values in settings.items():
+        path = settings_dir / "@jupyterlab" / f"{name}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
 
 
 @dataclass
@@ -110,7 +121,25 @@ class LabServer:
     log: Path
 
     def notebook_url(self, relative: str) -> str:
-        return f"{self.url}/lab/tree/{relative}?token={self.token}"
+        # reset: open only this notebook, not the tabs of the previous test
+        return f"{self.url}/lab/tree/{relative}?token={self.token}&reset"
+
+    def _api(self, path: str, method: str = "GET") -> object:
+        request = urllib.request.Request(
+            f"{self.url}/api/{path}",
+            method=method,
+            headers={"Authorization": f"token {self.token}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def shut_down_kernels(self) -> None:
+        """End every session, so that kernels of earlier tests use no CPU."""
+        sessions = self._api("sessions")
+        assert isinstance(sessions, list)
+        for session in sessions:
+            self._api(f"sessions/{session['id']}", method="DELETE")
 
 
 @contextlib.contextmanager
@@ -118,7 +147,7 @@ def lab_server(root: Path, log_dir: Path) -> Iterator[LabServer]:
     """Run JupyterLab on ``root`` until the block ends."""
     port, token = free_port(), secrets.token_hex(16)
     home = Path(tempfile.mkdtemp(prefix="softsample-lab-home-"))
-    _quiet_lab_settings(home / "settings")
+    _lab_settings(home / "settings")
     env = {
         **os.environ,
         "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
@@ -184,17 +213,16 @@ def voila_server(notebook: Path, log_dir: Path) -> Iterator[str]:
 
 # In the page ----------------------------------------------------------------
 
-#: True once every code cell has run and the kernel is idle again.
+#: True once every code cell has run (or one failed, which stops "run all")
+#: and the kernel is idle again.
 _ALL_CELLS_DONE = """() => {
-  const app = window.jupyterapp;
-  const panel = app && app.shell.currentWidget;
-  if (!panel || !panel.content || !panel.sessionContext) return false;
+  const panel = window.jupyterapp.shell.currentWidget;
   const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
   if (!kernel || kernel.status !== 'idle') return false;
-  const cells = Array.from(panel.content.model.cells);
-  return cells.every(c => c.type !== 'code' || (c.executionCount !== null
-      && !panel.content.widgets.find(w => w.model === c).node
-            .querySelector('.jp-InputPrompt').textContent.includes('*')));
+  const cells = Array.from(panel.content.model.cells).filter(c => c.type === 'code');
+  const failed = cells.some(
+    c => c.outputs.toJSON().some(o => o.output_type === 'error'));
+  return failed || cells.every(c => c.executionCount !== null);
 }"""
 
 #: Every output of every code cell, as saved in an .ipynb file.
@@ -216,8 +244,16 @@ def open_and_run(page, server: LabServer, relative: str, timeout_s: float) -> No
             && p.sessionContext.session.kernel.status === 'idle'; }""",
         timeout=120_000,
     )
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    page.wait_for_timeout(500)  # let the first cell start before polling
+    # Clearing first resets the execution counts the stored notebook has, so
+    # "every cell has a count" means "every cell has run now".
+    page.evaluate(
+        """async () => {
+          const commands = window.jupyterapp.commands;
+          await commands.execute('notebook:clear-all-cell-outputs');
+          commands.execute('notebook:run-all-cells');
+        }"""
+    )
+    page.wait_for_timeout(500)
     page.wait_for_function(_ALL_CELLS_DONE, timeout=timeout_s * 1000, polling=250)
     page.wait_for_timeout(1000)  # widget views render after the kernel is idle
 
@@ -244,7 +280,7 @@ _INSTALL_LATENCY_PROBE = """(handle) => {
       requestAnimationFrame(() => resolve(performance.now() - start));
     });
     observer.observe(img, {attributes: true, attributeFilter: ['src']});
-    setTimeout(() => reject(new Error('figure did not change within 10 s')), 10000);
+    setTimeout(() => reject(new Error('figure did not change within 5 s')), 5000);
   });
   return true;
 }"""
@@ -256,6 +292,44 @@ def press_and_time(page, handle, key: str) -> float:
         raise AssertionError("the slider's output has no figure (img) to watch")
     handle.press(key)
     return float(page.evaluate("() => window.__figureLatency"))
+
+
+#: The text a widget shows outside its sliders (HTML readouts, printed output).
+_SHOWN_TEXT = """(view) => Array.from(view.querySelectorAll(
+    '.widget-html-content, .jp-RenderedText, .widget-textarea, .widget-text input'))
+  .map(e => e.innerText || e.value).join('\\n')"""
+
+
+def press_and_see_change(page, view, handle) -> str:
+    """Press an arrow on a slider and wait until its widget shows something new.
+
+    With a figure (an ``img``) in the widget, that is a new figure; without
+    one, new text. Right arrow first; if that changes nothing (the slider
+    may sit at its maximum), left arrow. Returns what changed.
+    """
+    has_figure = view.locator("img").count() > 0
+    for key in ("ArrowRight", "ArrowLeft"):
+        if has_figure:
+            try:
+                press_and_time(page, handle, key)
+                return "figure"
+            except Exception as error:  # playwright wraps the page's rejection
+                if "did not change" not in str(error):
+                    raise
+                continue
+        before = view.evaluate(_SHOWN_TEXT)
+        handle.press(key)
+        try:
+            page.wait_for_function(
+                f"([view, before]) => ({_SHOWN_TEXT})(view) !== before",
+                arg=[view.element_handle(), before],
+                timeout=5000,
+            )
+            return "text"
+        except Exception as error:
+            if "Timeout" not in str(error):
+                raise
+    raise AssertionError("moving the slider either way changed nothing shown")
 
 
 def keypress_latencies(page, handle, presses: int = 20) -> list[float]:
