@@ -126,6 +126,26 @@ def read_pins(path: Path = CONSTRAINTS_PATH) -> dict[str, str]:
     return parse_pins(path.read_text(encoding="utf-8"), source=path.name)
 
 
+def find_constraints() -> Path | None:
+    """Return the course's constraints.txt, or ``None`` if there is none.
+
+    First next to the package (an editable install from a clone, as with
+    ``make lab``, conda and Binder), then in the kernel's working folder and
+    the one above it: on a JupyterHub the package may be installed from a
+    wheel while nbgitpuller puts the course, constraints.txt included, in
+    the student's home, and a lesson's kernel runs in ``notebooks/``.
+    """
+    working = Path.cwd()
+    for candidate in (
+        CONSTRAINTS_PATH,
+        working / "constraints.txt",
+        working.parent / "constraints.txt",
+    ):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def installed_version(name: str) -> str | None:
     """Return the installed version of distribution ``name``, or ``None``."""
     try:
@@ -198,10 +218,10 @@ class EnvironmentCheck:
         """The text :func:`check_environment` prints: a table and a verdict."""
         if not self.constraints_found:
             return (
-                "constraints.txt was not found next to the softsample_helpers "
-                "package,\nso there is nothing to compare with. This check "
-                "works in a clone of the\ncourse installed with "
-                "`pip install -e .` (which `make lab` does for you)."
+                "constraints.txt was not found, so there is nothing to compare "
+                "with.\nThis check works in a clone of the course: run it from "
+                "the clone's\nnotebooks folder, or install the clone with "
+                "`pip install -e .` (which\n`make lab` does for you)."
             )
         header = ("package", "pinned", "installed", "status")
         rows = [header] + [
@@ -258,7 +278,7 @@ def check_environment(
     ----------
     constraints_path : Path or str, optional
         The pinned set to compare with; by default the course's
-        ``constraints.txt``.
+        ``constraints.txt`` (see :func:`find_constraints`).
     packages : tuple[str, ...]
         Which installed packages to check; by default the ones the lessons
         rely on (:data:`CHECKED_PACKAGES`).
@@ -272,14 +292,14 @@ def check_environment(
         Every package's pinned and installed version; ``.ok`` is True when
         all of them match.
     """
-    path = CONSTRAINTS_PATH if constraints_path is None else Path(constraints_path)
+    path = find_constraints() if constraints_path is None else Path(constraints_path)
     if isinstance(packages, str):
         raise TypeError(
             f"packages must be a tuple of package names, got the string "
             f"{packages!r}; write ({packages!r},)"
         )
 
-    if path.is_file():
+    if path is not None and path.is_file():
         pins = read_pins(path)
         found = True
     else:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from softsample_helpers import setup_check
 from softsample_helpers.setup_check import (
     CHECKED_PACKAGES,
     CONSTRAINTS_PATH,
@@ -15,6 +16,7 @@ from softsample_helpers.setup_check import (
     PackageStatus,
     canonical_name,
     check_environment,
+    find_constraints,
     installed_version,
     parse_pins,
     versions_match,
@@ -190,3 +192,30 @@ def test_command_line_exit_status() -> None:
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert completed.stderr == ""
+
+
+def test_constraints_are_found_from_a_lesson_folder_when_the_package_is_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A JupyterHub: the package installed from a wheel, the course pulled
+    # into the home folder, the kernel running in its notebooks folder.
+    course = tmp_path / "softsample"
+    (course / "notebooks").mkdir(parents=True)
+    (course / "constraints.txt").write_text(
+        f"numpy=={installed_version('numpy')}\n", encoding="utf-8"
+    )
+    monkeypatch.setattr(setup_check, "CONSTRAINTS_PATH", tmp_path / "site" / "x.txt")
+    monkeypatch.chdir(course / "notebooks")
+
+    assert find_constraints() == course / "constraints.txt"
+    assert check_environment(packages=("numpy",), show=False).ok
+
+
+def test_no_constraints_anywhere_gives_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(setup_check, "CONSTRAINTS_PATH", tmp_path / "site" / "x.txt")
+    monkeypatch.chdir(tmp_path)
+
+    assert find_constraints() is None
+    assert not check_environment(show=False).constraints_found
