@@ -25,7 +25,16 @@ keeps the explorer usable.
 
 Displayed in a notebook, an explorer also offers a PNG of its current
 figure, so a notebook viewed without a kernel (GitHub, nbviewer, an HTML
-export) still shows the figure; JupyterLab shows the live widget.
+export) still shows the figure; JupyterLab shows the live widget. Its text
+repr is short and stable (``SoftmaxExplorer(categories=5)``), as nbval
+compares it.
+
+Sliders send values while they move (``continuous_update``): ipywidgets
+keeps at most one message in flight and sends only the latest value, so a
+fast drag cannot queue up redraws.
+
+In class, ``make present`` serves ``notebooks/presentation/explorers.ipynb``
+with Voila: the three explorers on one page, code hidden.
 """
 
 from __future__ import annotations
