@@ -267,14 +267,15 @@ def sample_categorical(
     if filtering or not replacement:
         check_logits(logits)  # the fast path below checks values as it goes
     rows = _as_rows(logits)
+    divisor = temperature
     if filtering:
         rows = filter_logits(
             rows, temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p
         )
-        temperature = 1.0  # already divided by
+        divisor = 1.0  # filter_logits has divided by the temperature
 
     if not replacement:
-        probs = torch.softmax(rows / temperature, dim=-1)
+        probs = torch.softmax(rows / divisor, dim=-1)
         available = int((probs > 0).sum(dim=-1).min())
         if num_samples > available:
             raise ValueError(
@@ -287,11 +288,15 @@ def sample_categorical(
             probs, num_samples, replacement=False, generator=generator
         )
     else:
-        scaled = rows if temperature == 1.0 else rows / temperature
+        scaled = rows if divisor == 1.0 else rows / divisor
         probs = torch.softmax(scaled, dim=-1)
         try:
             samples = _draw(probs, num_samples, generator)
         except _NotProbabilities:
             check_logits(logits)  # a NaN, +inf or all -inf row: says which
-            raise
+            raise ValueError(
+                f"logits / temperature overflowed to inf (temperature="
+                f"{temperature!r}, largest |logit| {logits.abs().max().item():.3g}); "
+                f"use a larger temperature or smaller logits"
+            ) from None
     return samples.reshape(*logits.shape[:-1], num_samples)

@@ -400,3 +400,11 @@ def test_inverse_cdf_explorer_rejects_bad_arguments(kwargs, error, words):
     arguments = {"logits": torch.tensor([1.0, 0.0, -1.0])} | kwargs
     with pytest.raises(error, match=words):
         inverse_cdf_explorer(**arguments)
+
+
+def test_logits_that_overflow_when_divided_by_the_temperature_are_named():
+    logits = torch.tensor([3e38, 0.0, -1.0] * 200)
+    with pytest.raises(ValueError, match="overflowed to inf .temperature=0.5"):
+        sample_categorical(logits, temperature=0.5)
+    with pytest.raises(ValueError, match="overflowed to inf .temperature=0.5"):
+        sample_categorical(logits, temperature=0.5, top_k=300)
