@@ -169,10 +169,10 @@ def _model_id(reference: object) -> str | None:
     return None
 
 
-def stored_widget_images(
+def stored_widget_outputs(
     state: Mapping[str, Any], model_id: str
 ) -> list[dict[str, Any]]:
-    """Collect the images a stored widget and its children were showing.
+    """Collect what a stored widget and its children were showing.
 
     Parameters
     ----------
@@ -185,9 +185,10 @@ def stored_widget_images(
     Returns
     -------
     list[dict[str, Any]]
-        One ``display_data`` output per image, in the widget tree's order:
-        the images of ``Output`` widgets and the PNG or JPEG value of
-        ``Image`` widgets.
+        Notebook outputs, in the widget tree's order: what ``Output``
+        widgets hold, the picture of ``Image`` widgets (PNG or JPEG) and the
+        text of ``HTML`` widgets (a readout such as an entropy or a
+        p-value). Sliders and buttons leave nothing.
     """
     found: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -201,15 +202,15 @@ def stored_widget_images(
         fields = model.get("state", {})
         if name == "OutputModel":
             for output in fields.get("outputs", []):
-                data = output.get("data", {})
-                images = {key: data[key] for key in STATIC_TYPES if key in data}
-                if images:
-                    found.append(_display(images))
+                if WIDGET_VIEW not in output.get("data", {}):
+                    found.append({"metadata": {}, **output})
         elif name == "ImageModel":
             image_format = str(fields.get("format", "png")).lower()
             for buffer in model.get("buffers", []):
                 if buffer.get("path") == ["value"] and image_format in ("png", "jpeg"):
                     found.append(_display({f"image/{image_format}": buffer["data"]}))
+        elif name in ("HTMLModel", "HTMLMathModel") and fields.get("value"):
+            found.append(_display({"text/html": str(fields["value"])}))
         for child in fields.get("children", []):
             child_id = _model_id(child)
             if child_id is not None:
@@ -238,8 +239,8 @@ def static_outputs(
     """Replace one widget output with what a page without a kernel can show.
 
     Outputs that are not widgets come back unchanged. A widget becomes its
-    PNG fallback if it has one, else the images in its saved state, else a
-    note that links to the lesson on Binder.
+    PNG fallback if it has one, else what its saved state shows; unless that
+    includes a picture, a note linking to the lesson on Binder follows.
     """
     data = output.get("data", {})
     if WIDGET_VIEW not in data:
@@ -248,7 +249,10 @@ def static_outputs(
     if images:
         return [_display(images)]
     model_id = data[WIDGET_VIEW].get("model_id", "")
-    return stored_widget_images(state, model_id) or [_widget_note(binder_link)]
+    shown = stored_widget_outputs(state, model_id)
+    if any(key in output.get("data", {}) for output in shown for key in STATIC_TYPES):
+        return shown
+    return [*shown, _widget_note(binder_link)]
 
 
 def prepare_for_static_page(
@@ -279,6 +283,11 @@ def prepare_for_static_page(
 # Pages
 
 
+def _short_title(lesson: Lesson) -> str:
+    """The title up to its colon: ``"02 · Extreme logits"``."""
+    return lesson.title.split(":", 1)[0]
+
+
 def _navigation(lessons: Sequence[Lesson], index: int) -> str:
     """A bar linking the index, the previous and next lesson, and Binder."""
     links = ['<a href="index.html">All lessons</a>']
@@ -286,16 +295,16 @@ def _navigation(lessons: Sequence[Lesson], index: int) -> str:
         previous = lessons[index - 1]
         links.append(
             f'<a href="{previous.page_name}">'
-            f"Previous: {html.escape(previous.title)}</a>"
+            f"&larr; {html.escape(_short_title(previous))}</a>"
         )
     if index + 1 < len(lessons):
         following = lessons[index + 1]
         links.append(
-            f'<a href="{following.page_name}">Next: {html.escape(following.title)}</a>'
+            f'<a href="{following.page_name}">'
+            f"{html.escape(_short_title(following))} &rarr;</a>"
         )
-    links.append(
-        f'<a href="{html.escape(lessons[index].binder_url)}">Run it on Binder</a>'
-    )
+    binder = html.escape(lessons[index].binder_url)
+    links.append(f'<a href="{binder}">Run this lesson on Binder</a>')
     return f'<nav class="handout-nav">{" ".join(links)}</nav>'
 
 

@@ -73,10 +73,11 @@ def model(
 def course(tmp_path: Path) -> Path:
     """Two lessons and a notebook that is not a lesson.
 
-    Lesson 01 holds five figures: a plain PNG output, an explorer that
+    Lesson 01 holds four figures: a plain PNG output, an explorer that
     carries its own PNG, an Output widget and an Image widget known only
-    from the saved widget state (nested in a VBox), and a slider with
-    nothing to show, which must become a note.
+    from the saved widget state (nested in a VBox). It also holds a slider
+    with nothing to show, which must become a note, and a slider with an
+    HTML readout, which must become the readout and a note.
     """
     folder = tmp_path / "notebooks"
     folder.mkdir()
@@ -109,6 +110,7 @@ def course(tmp_path: Path) -> Path:
         ),
         nbformat.v4.new_code_cell("box", outputs=[widget_output("box")]),
         nbformat.v4.new_code_cell("slider", outputs=[widget_output("slider")]),
+        nbformat.v4.new_code_cell("readout", outputs=[widget_output("readout")]),
     ]
     lesson.metadata["widgets"] = {
         WIDGET_STATE: {
@@ -145,6 +147,10 @@ def course(tmp_path: Path) -> Path:
                     ],
                 ),
                 "slider": model("IntSliderModel", {"value": 3}),
+                "readout": model(
+                    "VBoxModel", {"children": ["IPY_MODEL_slider", "IPY_MODEL_html"]}
+                ),
+                "html": model("HTMLModel", {"value": "<pre>p = 0.25</pre>"}),
             },
         }
     }
@@ -194,8 +200,14 @@ def test_a_widget_without_a_picture_becomes_a_note_with_a_binder_link(
     built: Path,
 ) -> None:
     page = (built / "01_tiny.html").read_text()
-    assert page.count('handout-widget-note">') == 1
+    assert page.count('handout-widget-note">') == 2
     assert binder_url("01_tiny.ipynb") in page
+
+
+def test_a_widget_readout_is_shown_as_it_was_saved(built: Path) -> None:
+    page = (built / "01_tiny.html").read_text()
+    assert "<pre>p = 0.25</pre>" in page
+    assert page.index("<pre>p = 0.25</pre>") < page.rindex('handout-widget-note">')
 
 
 def test_pages_need_no_widget_library(built: Path) -> None:
@@ -209,8 +221,12 @@ def test_pages_need_no_widget_library(built: Path) -> None:
 def test_pages_link_to_each_other(built: Path) -> None:
     intro = (built / "00_intro.html").read_text()
     tiny = (built / "01_tiny.html").read_text()
-    assert 'href="index.html"' in intro and 'href="01_tiny.html">Next' in intro
-    assert 'href="00_intro.html">Previous' in tiny and "Next:" not in tiny
+    assert (
+        'href="index.html"' in intro
+        and 'href="01_tiny.html">Tiny lesson &rarr;' in intro
+    )
+    assert 'href="00_intro.html">&larr; Start &lt;here&gt;' in tiny
+    assert "&rarr;" not in tiny
 
 
 def test_pages_hold_the_stored_outputs(built: Path) -> None:
