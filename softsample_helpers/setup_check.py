@@ -25,10 +25,11 @@ from pathlib import Path
 #: clone of the course, so the file sits one folder above this one.
 CONSTRAINTS_PATH = Path(__file__).resolve().parents[1] / "constraints.txt"
 
-#: What the lessons import or need to display: the dependencies and the
-#: ``lab`` extra of pyproject.toml, plus ``jupyterlab_widgets``, without
-#: which sliders show as text. tests/test_versions.py keeps this list in
-#: step with pyproject.toml.
+#: What decides what the lessons show: the dependencies and the ``lab``
+#: extra of pyproject.toml, plus ``jupyterlab_widgets``, without which
+#: sliders show as text. Pillow and cycler are pinned but left out, since
+#: their version changes no output. tests/test_versions.py keeps this list
+#: in step with pyproject.toml.
 CHECKED_PACKAGES: tuple[str, ...] = (
     "torch",
     "numpy",
