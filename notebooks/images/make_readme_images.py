@@ -58,7 +58,9 @@ def histogram(path: Path) -> None:
         labels=LABELS,
         title="500 samples against the probabilities",
     )
-    ax.figure.savefig(path, dpi=80, bbox_inches="tight")
+    figure = ax.get_figure(root=True)
+    assert figure is not None
+    figure.savefig(path, dpi=80, bbox_inches="tight")
 
 
 def free_port() -> int:
