@@ -31,7 +31,7 @@ lab: $(STAMP)
 test: $(STAMP) lint test-unit test-notebooks test-browser
 
 lint: $(STAMP)
-	$(BIN)/ruff check softsample_helpers tests benchmarks
+	$(BIN)/ruff check softsample_helpers tests benchmarks binder notebooks/images
 	$(BIN)/mypy
 
 test-unit: $(STAMP)
