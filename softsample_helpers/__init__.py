@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         decoding_explorer,
         extreme_logits_explorer,
         inverse_cdf_explorer,
+        log_space_explorer,
         sampling_explorer,
         softmax_explorer,
     )
@@ -39,6 +40,7 @@ _EXPLORERS = (
     "decoding_explorer",
     "extreme_logits_explorer",
     "inverse_cdf_explorer",
+    "log_space_explorer",
     "sampling_explorer",
     "softmax_explorer",
 )
@@ -64,6 +66,7 @@ __all__ = [
     "frequency_interval",
     "goodness_of_fit",
     "inverse_cdf_explorer",
+    "log_space_explorer",
     "naive_softmax",
     "sample_categorical",
     "sampling_explorer",

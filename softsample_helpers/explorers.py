@@ -976,6 +976,167 @@ def sampling_explorer(
         seed,
         _check_labels(labels, len(logits_t)),
     )
+
+
+# log_space_explorer -----------------------------------------------------------
+
+#: The log-space explorer's gap slider reaches this far.
+MAX_GAP = 400
+
+
+class LogSpaceExplorer(Explorer):
+    """One logit pushed far below the others: ``log(softmax)`` vs ``log_softmax``.
+
+    The logits are ``[0, -1, -gap]``. The figure plots the log-probability of
+    the last category against the gap, as each method computes it in
+    float32: ``log_softmax`` follows the true line ``-gap - 0.31`` all the
+    way, ``log(softmax(...))`` falls off a cliff to ``-inf`` where the
+    probability itself rounds to 0.
+
+    Attributes
+    ----------
+    gap_slider : ipywidgets.IntSlider
+    probability : float
+        ``softmax(logits)[-1]`` in float32.
+    log_of_softmax, log_softmax : float
+        The two log-probabilities of the last category, as drawn.
+    """
+
+    def __init__(self, gap: int, dtype: torch.dtype) -> None:
+        super().__init__()
+        self.vocab = 3
+        self.dtype = dtype
+        self.gap_slider = widgets.IntSlider(
+            value=gap,
+            min=0,
+            max=MAX_GAP,
+            description="gap",
+            style={"description_width": "90px"},
+            layout=widgets.Layout(width="520px"),
+        )
+        self.cliff = -exp_limits(dtype).zero  # past this, exp(-gap) rounds to 0
+
+        with plots.course_style():
+            figure = _new_figure((8.0, 4.4))
+            self.live = LiveFigure(figure)
+            self.ax = figure.add_subplot()
+            gaps = np.linspace(0, MAX_GAP, 401)
+            curves = self._log_probs(torch.tensor(gaps))
+            self.ax.plot(
+                gaps,
+                curves[1],
+                color=plots.PROBABILITY_COLOR,
+                linewidth=3,
+                label="log_softmax(logits)",
+            )
+            finite = np.isfinite(curves[0])
+            self.ax.plot(
+                gaps[finite],
+                curves[0][finite],
+                color=plots.WARNING_COLOR,
+                linewidth=2,
+                linestyle="--",
+                label="log(softmax(logits))",
+            )
+            bottom = -1.05 * MAX_GAP
+            self.ax.axvspan(
+                self.cliff,
+                MAX_GAP,
+                color="#bbbbbb",
+                alpha=0.25,
+                hatch="xx",
+                label=f"{str(dtype).removeprefix('torch.')} probability is exactly 0",
+            )
+            self.ax.set_xlim(-0.03 * MAX_GAP, 1.03 * MAX_GAP)
+            self.ax.set_ylim(bottom - 0.05 * MAX_GAP, 0.05 * MAX_GAP)
+            self.ax.set_xlabel("gap: how far the last logit sits below the top one")
+            self.ax.set_ylabel("log-probability of the last category")
+            self.ax.set_title("Log space keeps what the probability cannot")
+            self.ax.legend(loc="upper right", frameon=True, framealpha=0.95)
+            self.marker_exact = self.ax.plot(
+                [], [], "o", markersize=12, color=plots.PROBABILITY_COLOR
+            )[0]
+            self.marker_log = self.ax.plot(
+                [], [], "v", markersize=14, color=plots.WARNING_COLOR
+            )[0]
+            self.inf_label = self.ax.text(
+                0,
+                bottom,
+                "",
+                color=plots.WARNING_COLOR,
+                fontweight="bold",
+                ha="left",
+                va="bottom",
+            )
+            self.live.animate(self.marker_exact, self.marker_log, self.inf_label)
+            self._bottom = bottom
+
+        self._observe_all([self.gap_slider])
+        self._finish([self.gap_slider])
+
+    def _log_probs(self, gaps: torch.Tensor) -> np.ndarray:
+        """Both log-probabilities of the last category, shape ``(2, len(gaps))``."""
+        logits = torch.stack(
+            [torch.zeros_like(gaps), -torch.ones_like(gaps), -gaps], dim=-1
+        ).to(self.dtype)
+        log_of_softmax = torch.log(torch.softmax(logits, dim=-1))[:, -1]
+        log_softmax = torch.log_softmax(logits, dim=-1)[:, -1]
+        return torch.stack([log_of_softmax, log_softmax]).double().numpy()
+
+    def _redraw(self) -> None:
+        gap = int(self.gap_slider.value)
+        log_of_softmax, log_softmax = self._log_probs(torch.tensor([float(gap)]))[:, 0]
+        self.log_of_softmax, self.log_softmax = (
+            float(log_of_softmax),
+            float(log_softmax),
+        )
+        self.probability = math.exp(self.log_of_softmax)
+
+        self.marker_exact.set_data([gap], [self.log_softmax])
+        # -inf cannot be drawn: the triangle sits on the bottom edge instead.
+        shown = (
+            self.log_of_softmax if math.isfinite(self.log_of_softmax) else self._bottom
+        )
+        self.marker_log.set_data([gap], [shown])
+        self.inf_label.set_position((gap + 0.02 * MAX_GAP, self._bottom))
+        self.inf_label.set_text(
+            "" if math.isfinite(self.log_of_softmax) else "log(softmax) = -inf"
+        )
+        self._render()
+        self.readout.value = (
+            f"<pre>probability            {self.probability:.4e}\n"
+            f"log(softmax(logits))   {self.log_of_softmax:.4f}\n"
+            f"log_softmax(logits)    {self.log_softmax:.4f}</pre>"
+        )
+
+
+def log_space_explorer(
+    gap: int = 50, *, dtype: torch.dtype = torch.float32
+) -> LogSpaceExplorer:
+    """Push one logit far below; compare ``log(softmax)`` with ``log_softmax``.
+
+    Parameters
+    ----------
+    gap : int
+        Starting distance between the top logit and the last one, 0 to 400.
+    dtype : torch.dtype
+        The floating-point type the logits are computed in.
+
+    Returns
+    -------
+    LogSpaceExplorer
+        An ``ipywidgets.VBox``.
+    """
+    gap = check_count(gap, "gap", minimum=0)
+    if gap > MAX_GAP:
+        raise ValueError(f"gap must be at most {MAX_GAP}, got {gap}")
+    if dtype not in FLOAT_DTYPES:
+        raise TypeError(
+            f"dtype must be one of {', '.join(map(str, FLOAT_DTYPES))}; got {dtype!r}"
+        )
+    return LogSpaceExplorer(gap, dtype)
+
+
 # Decoding ---------------------------------------------------------------------
 # Appended by the decoding lessons (05, 06); imported here so that the
 # sections above stay as they were.
@@ -1203,6 +1364,8 @@ def decoding_explorer(
         0.0 if min_p is None else min_p,
         _check_labels(labels, vocab),
     )
+
+
 #: Block sizes the inverse-CDF explorer offers.
 EXPLORER_BLOCK_SIZES = (2, 4, 8, 16)
 #: The inverse-CDF explorer shows at most this many tokens.

@@ -23,6 +23,7 @@ from softsample_helpers import (
     explorers,
     extreme_logits_explorer,
     goodness_of_fit,
+    log_space_explorer,
     sample_categorical,
     sampling_explorer,
     softmax_explorer,
@@ -399,3 +400,48 @@ def test_explorer_module_exports_what_the_package_root_exports():
     assert explorers.softmax_explorer is softmax_explorer
     assert explorers.sampling_explorer is sampling_explorer
     assert explorers.extreme_logits_explorer is extreme_logits_explorer
+
+
+# log_space_explorer -----------------------------------------------------------
+
+
+def test_log_space_follows_log_softmax_where_log_of_softmax_fails():
+    explorer = log_space_explorer(gap=50)
+    assert_clean(explorer)
+    assert repr(explorer) == "LogSpaceExplorer(categories=3)"
+    # Both agree while the probability is an ordinary float32 number.
+    assert explorer.log_of_softmax == pytest.approx(explorer.log_softmax, abs=1e-4)
+    assert explorer.log_softmax == pytest.approx(-50 - math.log1p(math.exp(-1)), 1e-6)
+
+    before = bytes(explorer.image.value)
+    explorer.gap_slider.value = 200  # past float32's zero threshold (~104)
+    assert_clean(explorer)
+    assert bytes(explorer.image.value) != before
+    assert explorer.probability == 0.0
+    assert explorer.log_of_softmax == float("-inf")
+    assert explorer.log_softmax == pytest.approx(-200.3133, abs=1e-3)
+    assert "-inf" in explorer.readout.value
+    assert explorer.inf_label.get_text() == "log(softmax) = -inf"
+    assert explorer.live.full_draws == 1
+
+
+def test_log_space_cliff_moves_with_the_dtype():
+    gap = 300  # float32 has rounded to 0 long before; float64 has not
+    assert log_space_explorer(gap).log_of_softmax == float("-inf")
+    wide = log_space_explorer(gap, dtype=torch.float64)
+    assert wide.log_of_softmax == pytest.approx(wide.log_softmax, abs=1e-6)
+    assert wide.inf_label.get_text() == ""
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"gap": -1}, ValueError, "gap must be an integer >= 0"),
+        ({"gap": 401}, ValueError, "gap must be at most 400"),
+        ({"gap": 1.5}, TypeError, "gap must be an integer"),
+        ({"dtype": torch.int64}, TypeError, "dtype must be one of"),
+    ],
+)
+def test_log_space_rejects_bad_arguments(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        log_space_explorer(**kwargs)
