@@ -11,6 +11,9 @@ searched. This costs little more than the softmax itself, while
 
 from __future__ import annotations
 
+import functools
+import math
+
 import torch
 
 from softsample_helpers._checks import (
@@ -61,29 +64,27 @@ class _NotProbabilities(ValueError):
     """A row of ``probs`` has a NaN, infinite or non-positive total."""
 
 
+#: The largest float64 below 1, and the largest uniform ``torch.rand`` gives.
+ONE_BELOW = math.nextafter(1.0, 0.0)
+_SMALLEST_NORMAL = torch.finfo(torch.float64).tiny
+
+
 def _checked_totals(totals: torch.Tensor) -> torch.Tensor:
-    """Return the row totals, shape ``(rows, 1)``, if all are finite and > 0.
+    """Return the row totals, shape ``(rows, 1)``, if all are normal and > 0.
 
     A NaN total must stop the search: a NaN target would send
-    ``searchsorted`` past the end of the row.
+    ``searchsorted`` past the end of the row. A normal total ``t`` also
+    guarantees ``u * t < t`` for every ``u <= ONE_BELOW`` (the product
+    cannot round up to ``t``), so a target never reaches the end of a row.
     """
-    if totals.numel() > 0 and not bool((torch.isfinite(totals) & (totals > 0)).all()):
-        raise _NotProbabilities(
-            "probs must have non-negative rows with a finite positive sum; "
-            "compute them with torch.softmax(logits, dim=-1)"
-        )
+    if totals.numel() > 0:
+        low, high = torch.aminmax(totals)
+        if not (low.item() >= _SMALLEST_NORMAL and math.isfinite(high.item())):
+            raise _NotProbabilities(
+                "probs must have non-negative rows with a finite positive sum; "
+                "compute them with torch.softmax(logits, dim=-1)"
+            )
     return totals
-
-
-def _targets_below(totals: torch.Tensor, fractions: torch.Tensor) -> torch.Tensor:
-    """``fractions * totals``, kept strictly below ``totals``.
-
-    ``fractions`` lie in [0, 1), but the product can round up to the total,
-    and a search for the total itself would run past the last category
-    with non-zero probability.
-    """
-    just_below = torch.nextafter(totals, torch.zeros_like(totals))
-    return torch.minimum(fractions * totals, just_below)
 
 
 def _search_whole_rows(probs: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
@@ -100,7 +101,14 @@ def _search_whole_rows(probs: torch.Tensor, uniforms: torch.Tensor) -> torch.Ten
     """
     cdf = probs.cumsum(dim=-1, dtype=torch.float64)
     totals = _checked_totals(cdf[:, -1:])
-    return torch.searchsorted(cdf, _targets_below(totals, uniforms), right=True)
+    targets = uniforms.clamp(0.0, ONE_BELOW) * totals  # below the total
+    return torch.searchsorted(cdf, targets, right=True)
+
+
+@functools.cache
+def _offsets(size: int) -> torch.Tensor:
+    """``arange(size)``, made once per block size."""
+    return torch.arange(size)
 
 
 def _search_blocks(
@@ -114,27 +122,31 @@ def _search_blocks(
     are float64, so a probability far below float32's resolution near 1
     still moves the cumulative sum and keeps its chance of being drawn.
     Shapes as in ``_search_whole_rows``; ``block_size`` defaults to
-    ``BLOCK_SIZE`` (the inverse-CDF explorer shows smaller blocks).
+    ``BLOCK_SIZE`` (the inverse-CDF explorer shows smaller blocks). Few,
+    small operations on purpose: at 128k categories each one costs about
+    as much as a thousandth of the softmax.
     """
     size = BLOCK_SIZE if block_size is None else block_size
     rows, vocab = probs.shape
     num_samples = uniforms.shape[-1]
     num_full = vocab // size
-    block_sums = probs[:, : num_full * size].view(rows, num_full, size)
-    block_sums = block_sums.sum(dim=-1)
+    sums = probs[:, : num_full * size].view(rows, num_full, size).sum(dim=-1)
     if vocab % size:
         tail = probs[:, num_full * size :].sum(dim=-1, keepdim=True)
-        block_sums = torch.cat([block_sums, tail], dim=-1)
-    block_sums = block_sums.double()
-    block_cdf = block_sums.cumsum(dim=-1)
+        sums = torch.cat([sums, tail], dim=-1)
+    sums = sums.double()
+    cdf = sums.cumsum(dim=-1)
 
-    targets = _targets_below(_checked_totals(block_cdf[:, -1:]), uniforms)
-    block = torch.searchsorted(block_cdf, targets, right=True)  # its sum is > 0
-    before = block_cdf.gather(-1, (block - 1).clamp(min=0)).masked_fill(block == 0, 0)
-    fraction = (targets - before) / block_sums.gather(-1, block)
+    # Step 1: the block. Its sum is > 0, as right=True skips empty blocks.
+    targets = uniforms.clamp(0.0, ONE_BELOW) * _checked_totals(cdf[:, -1:])
+    block = torch.searchsorted(cdf, targets, right=True)
+    chosen_sum = sums.gather(-1, block)
+    # How far into the block the target lies, as a share of the block's sum.
+    fraction = (targets - cdf.gather(-1, block) + chosen_sum) / chosen_sum
 
-    # Gather the chosen block of each draw; past the vocabulary counts as 0.
-    positions = block.unsqueeze(-1) * size + torch.arange(size)
+    # Step 2: the category inside the block; past the vocabulary counts as 0.
+    starts = block * size
+    positions = starts.unsqueeze(-1) + _offsets(size)
     if vocab % size:
         outside = positions >= vocab
         positions = positions.masked_fill(outside, vocab - 1)
@@ -143,11 +155,15 @@ def _search_blocks(
     if vocab % size:
         members = members.masked_fill(outside, 0)
     inner_cdf = members.cumsum(dim=-1, dtype=torch.float64)
-    inner_targets = _targets_below(
-        inner_cdf[..., -1:], fraction.clamp(0, 1).unsqueeze(-1)
-    )
+    inner_totals = inner_cdf[..., -1:]
+    inner_targets = fraction.clamp(0.0, ONE_BELOW).unsqueeze(-1) * inner_totals
+    if probs.dtype == torch.float64:
+        # float32 probabilities make every non-zero block sum a normal
+        # float64, so the product stays below it; float64 ones may not.
+        just_below = torch.nextafter(inner_totals, torch.zeros_like(inner_totals))
+        inner_targets = torch.minimum(inner_targets, just_below)
     offset = torch.searchsorted(inner_cdf, inner_targets, right=True).squeeze(-1)
-    return block * size + offset
+    return starts + offset
 
 
 def _draw(
