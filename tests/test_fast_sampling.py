@@ -408,3 +408,91 @@ def test_logits_that_overflow_when_divided_by_the_temperature_are_named():
         sample_categorical(logits, temperature=0.5)
     with pytest.raises(ValueError, match="overflowed to inf .temperature=0.5"):
         sample_categorical(logits, temperature=0.5, top_k=300)
+
+
+# The log-space block search (the path sample_categorical takes) -------------
+
+
+def test_log_space_edges_never_reach_a_zero_category():
+    logits = torch.tensor(
+        [
+            [0.0, NEG_INF, NEG_INF, NEG_INF, 1.0, NEG_INF, 0.0, NEG_INF, 2.0, -800.0]
+            + [NEG_INF, NEG_INF]
+        ]
+    )
+    uniforms = torch.tensor([[0.0, 1e-300, 0.5, ONE_BELOW]], dtype=torch.float64)
+    drawn = sampling._search_blocks_in_log_space(logits, uniforms, 4)
+    probs = torch.softmax(logits.double(), -1)
+    assert (probs[0, drawn[0]] > 0).all()
+    assert drawn[0, 0] == 0 and drawn[0, -1] == 8
+
+
+def test_log_space_declines_blocks_that_start_masked():
+    logits = torch.tensor([[0.0, 1.0, 2.0, 3.0, NEG_INF, 1.0, 2.0, 3.0]])
+    uniforms = torch.zeros(1, 1, dtype=torch.float64)
+    assert sampling._search_blocks_in_log_space(logits, uniforms, 4) is None
+    # The public sampler then takes the general path, still exact.
+    many = logits.expand(20_000, -1).repeat(1, 64)  # vocab 512, blocks of 256
+    samples = sample_categorical(many, generator=seeded(20)).reshape(-1)
+    expected = torch.softmax(many[0].double(), -1)
+    assert goodness_of_fit(samples, expected).p_value > ALPHA
+
+
+@pytest.mark.parametrize(
+    "logits",
+    [
+        torch.tensor([2.0, 1.0, 0.0, -1.0, 0.5, 3.0, -2.0, 0.1]),
+        torch.tensor([1000.0, 999.0, 998.5, -1000.0, 997.0, 999.5, 996.0, 990.0]),
+        torch.tensor([0.0, NEG_INF, -1.0, NEG_INF, 30.0, NEG_INF, 1.0, NEG_INF]),
+        torch.tensor([0.0, -200.0, -300.0, 1.0, -900.0, -800.0, -850.0, -999.0]),
+    ],
+    ids=["plain", "huge", "masked", "far_apart_blocks"],
+)
+@pytest.mark.parametrize("size", [2, 4])
+def test_log_space_search_follows_softmax(logits, size):
+    uniforms = torch.rand(1, 30_000, generator=seeded(21), dtype=torch.float64)
+    samples = sampling._search_blocks_in_log_space(logits.unsqueeze(0), uniforms, size)
+    expected = torch.softmax(logits.double(), dim=-1)
+    assert goodness_of_fit(samples[0], expected).p_value > ALPHA
+    assert not (expected[samples[0]] == 0).any()
+
+
+def test_public_sampler_takes_the_log_space_path_for_tiling_vocabularies(monkeypatch):
+    calls = []
+    original = sampling._search_blocks_in_log_space
+    monkeypatch.setattr(
+        sampling,
+        "_search_blocks_in_log_space",
+        lambda *a: calls.append(a[2]) or original(*a),
+    )
+    logits = torch.randn(4, 32_000, generator=seeded(22))
+    sample_categorical(logits, generator=seeded(23))
+    assert calls == [256]
+    sample_categorical(logits[:, :31_936], generator=seeded(23))  # 499 x 64
+    assert calls == [256, 64]
+    sample_categorical(logits[:, :31_999], generator=seeded(23))  # no tiling
+    assert calls == [256, 64]
+
+
+def test_log_space_vocabulary_above_100k_follows_softmax():
+    vocab = 131_072  # tiles into blocks of 256
+    logits = long_tailed_logits(vocab, seed=24)
+    logits[::256] = logits[::256].clamp(min=-50.0)  # no block may start masked
+    expected = torch.softmax(logits.double(), dim=-1)
+    generator = seeded(25)
+    chunks = []
+    for _ in range(60):
+        uniforms = torch.rand(1, 500, generator=generator, dtype=torch.float64)
+        chunks.append(
+            sampling._search_blocks_in_log_space(logits.unsqueeze(0), uniforms, 256)[0]
+        )
+    samples = torch.cat(chunks)
+    fit = goodness_of_fit(samples, expected)
+    assert fit.dof > 100
+    assert fit.p_value > ALPHA, fit
+    assert not (expected[samples] == 0).any(), "drew a masked category"
+    hotter = torch.softmax(logits.double() / 1.05, dim=-1)
+    assert goodness_of_fit(samples, hotter).p_value < ALPHA
+    # Through the public sampler too, a batch at once.
+    batch = sample_categorical(logits.expand(64, -1), generator=seeded(26))
+    assert not (expected[batch] == 0).any()
