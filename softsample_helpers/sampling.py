@@ -200,11 +200,13 @@ def _search_blocks_in_log_space(
     num_samples = uniforms.shape[-1]
     blocks = logits.view(rows, vocab // size, size)
     within = torch.log_softmax(blocks, dim=-1)  # (rows, blocks, size)
-    block_lse = blocks[..., 0].double() - within[..., 0].double()
-    if not bool(torch.isfinite(block_lse).all()):
-        return None
+    # One strided read of each tensor; float32 like the logits themselves.
+    block_lse = (blocks[..., 0] - within[..., 0]).double()
     weights = torch.exp(block_lse - block_lse.amax(dim=-1, keepdim=True))
     cdf = weights.cumsum(dim=-1)  # the largest weight is 1: totals are >= 1
+    low, high = torch.aminmax(cdf[:, -1])
+    if not (low.item() >= 1.0 and math.isfinite(high.item())):
+        return None  # NaN from a block that starts with -inf, or bad logits
 
     # Step 1: the block; right=True skips blocks of weight 0.
     targets = uniforms.clamp(0.0, ONE_BELOW) * cdf[:, -1:]
