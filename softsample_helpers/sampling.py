@@ -166,64 +166,6 @@ def _search_blocks(
     return starts + offset
 
 
-def _log_space_block_size(vocab: int, num_samples: int) -> int | None:
-    """The block size for ``_search_blocks_in_log_space``, or None if it does
-    not apply: it needs blocks that tile the vocabulary exactly, and few
-    draws per row (each draw gathers one block)."""
-    for size in (BLOCK_SIZE, BLOCK_SIZE // 2, BLOCK_SIZE // 4):
-        if vocab % size == 0 and vocab > size and num_samples * size < vocab:
-            return size
-    return None
-
-
-def _search_blocks_in_log_space(
-    logits: torch.Tensor, uniforms: torch.Tensor, size: int
-) -> torch.Tensor | None:
-    """Draw from ``softmax(logits)`` with one fused pass over the logits.
-
-    ``log_softmax`` over each block of ``size`` categories gives every
-    category's log-probability *within* its block, ``x - lse_block``; the
-    block's own log-sum-exp is then read off any entry, here the first:
-    ``lse_block = x_first - (x_first - lse_block)``. The blocks' weights,
-    ``exp(lse_block - max)``, are cumulated in float64 to choose a block, and
-    only the chosen block is turned into probabilities and searched. This
-    reads the logits once and writes one tensor, as ``torch.softmax`` does,
-    where a softmax followed by block sums would read the data again.
-
-    Returns None when a block starts with ``-inf`` (or the logits hold
-    NaN or ``+inf``): then the first entry says nothing about its block,
-    and the caller takes the general path. ``logits`` has shape
-    ``(rows, vocab)`` with ``vocab`` a multiple of ``size``; the result has
-    the shape of ``uniforms``.
-    """
-    rows, vocab = logits.shape
-    num_samples = uniforms.shape[-1]
-    blocks = logits.view(rows, vocab // size, size)
-    within = torch.log_softmax(blocks, dim=-1)  # (rows, blocks, size)
-    # One strided read of each tensor; float32 like the logits themselves.
-    block_lse = (blocks[..., 0] - within[..., 0]).double()
-    weights = torch.exp(block_lse - block_lse.amax(dim=-1, keepdim=True))
-    cdf = weights.cumsum(dim=-1)  # the largest weight is 1: totals are >= 1
-    low, high = torch.aminmax(cdf[:, -1])
-    if not (low.item() >= 1.0 and math.isfinite(high.item())):
-        return None  # NaN from a block that starts with -inf, or bad logits
-
-    # Step 1: the block; right=True skips blocks of weight 0.
-    targets = uniforms.clamp(0.0, ONE_BELOW) * cdf[:, -1:]
-    block = torch.searchsorted(cdf, targets, right=True)
-    chosen = weights.gather(-1, block)
-    fraction = (targets - cdf.gather(-1, block) + chosen) / chosen
-
-    # Step 2: the category, from the chosen block's probabilities (float64).
-    starts = block * size
-    positions = (starts.unsqueeze(-1) + _offsets(size)).view(rows, -1)
-    inner = within.view(rows, vocab).gather(-1, positions).double().exp()
-    inner_cdf = inner.view(rows, num_samples, size).cumsum(dim=-1)
-    inner_targets = fraction.clamp(0.0, ONE_BELOW).unsqueeze(-1) * inner_cdf[..., -1:]
-    offset = torch.searchsorted(inner_cdf, inner_targets, right=True).squeeze(-1)
-    return starts + offset
-
-
 def _draw(
     probs: torch.Tensor, num_samples: int, generator: torch.Generator | None
 ) -> torch.Tensor:
@@ -363,18 +305,9 @@ def sample_categorical(
         )
     else:
         scaled = rows if divisor == 1.0 else rows / divisor
-        size = _log_space_block_size(scaled.shape[-1], num_samples)
-        fast = None
-        if size is not None and scaled.shape[0] > 0:
-            uniforms = torch.rand(
-                scaled.shape[0], num_samples, generator=generator, dtype=torch.float64
-            )
-            fast = _search_blocks_in_log_space(scaled, uniforms, size)
+        probs = torch.softmax(scaled, dim=-1)
         try:
-            if fast is not None:
-                samples = fast
-            else:  # also when the fast path found bad logits: this path names them
-                samples = _draw(torch.softmax(scaled, dim=-1), num_samples, generator)
+            samples = _draw(probs, num_samples, generator)
         except _NotProbabilities:
             check_logits(logits)  # a NaN, +inf or all -inf row: says which
             raise ValueError(
