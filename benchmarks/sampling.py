@@ -13,11 +13,14 @@ and prints the ratios against the goals of issue 6: on (32, 128000),
 ``sample_categorical`` at most 1.5 times ``torch.softmax`` and at least 20
 times faster than ``torch.multinomial``.
 
-Each comparison runs as alternating pairs (softmax, sampler, softmax,
-sampler, ...; then multinomial against the sampler; then Gumbel-max), and
-each ratio is the median of the ratios within a round, so a machine shared
-with other work slows both sides of a ratio alike. The table shows the
-plain medians; the sampler's is from its rounds against softmax.
+Each comparison runs in rounds that alternate two methods (softmax and the
+sampler; then multinomial and the sampler; then Gumbel-max and the
+sampler). In a round a method runs once untimed and then three times
+timed, so each is measured in its own steady state rather than in the
+cache and allocator state the other one left. Each ratio is the median
+of the per-round ratios, so a machine shared with other work slows both
+sides of a ratio alike. The table shows plain medians; the sampler's is
+from its rounds against softmax.
 
 Peak extra memory is measured, not estimated: each measurement runs in a
 fresh Python process that creates the logits, warms the code paths up on a
@@ -69,7 +72,7 @@ def methods(generator: torch.Generator) -> dict[str, Callable[[torch.Tensor], ob
 
 def repeats_for(shape: tuple[int, int]) -> int:
     """Enough rounds for a stable median, fewer where multinomial is slow."""
-    return 15 if shape[0] * shape[1] >= 4_000_000 else 41
+    return 5 if shape[0] * shape[1] >= 4_000_000 else 15
 
 
 #: Methods timed in the same rounds. Each pair runs on its own, so that a
@@ -86,17 +89,25 @@ PAIRS = [
 def timed_rounds(
     logits: torch.Tensor, repeats: int, pair: tuple[str, str]
 ) -> dict[str, list[float]]:
-    """Seconds per call of two methods run alternately, one entry per round."""
+    """Seconds per call of two methods, alternating, one entry per round.
+
+    In each round each method first runs once untimed, so that it meets
+    the caches and the memory allocator in its own steady state rather
+    than in the state the other method left, then runs three times; the
+    round's entry is the median of those three.
+    """
     generator = torch.Generator().manual_seed(0)
     contenders = {name: methods(generator)[name] for name in pair}
     times: dict[str, list[float]] = {name: [] for name in contenders}
-    for run in contenders.values():
-        run(logits)  # warm-up: first calls allocate and pick kernels
     for _ in range(repeats):
         for name, run in contenders.items():
-            start = time.perf_counter()
-            run(logits)
-            times[name].append(time.perf_counter() - start)
+            run(logits)  # settle: caches and allocator as this method leaves them
+            calls = []
+            for _ in range(3):
+                start = time.perf_counter()
+                run(logits)
+                calls.append(time.perf_counter() - start)
+            times[name].append(statistics.median(calls))
     return times
 
 
