@@ -127,33 +127,39 @@ class GoodnessOfFit(NamedTuple):
     dof: int | torch.Tensor
 
 
-def _pooled_bins(expected: np.ndarray) -> list[np.ndarray]:
+def _bin_ids(expected: np.ndarray) -> np.ndarray:
     """Group categories so that every group expects at least 5 draws.
 
-    Categories with zero probability are left out (they are checked
+    Categories with zero probability are left out (id -1; they are checked
     separately). The others are taken from the smallest expected count up:
     a category expecting 5 or more stays alone, smaller ones are merged into
     groups until each group expects at least 5. A remainder that never gets
     there joins the last group. Grouping small categories into several bins,
     rather than one, keeps the test able to see a wrong long tail.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 of the shape of ``expected``: each category's group, 0 to
+        ``groups - 1``, or -1 for a category of zero probability.
     """
-    order = [int(i) for i in np.argsort(expected, kind="stable") if expected[i] > 0]
-    bins: list[list[int]] = []
-    group: list[int] = []
-    for index in order:
-        if not group and expected[index] >= MIN_EXPECTED_COUNT:
-            bins.append([index])
-            continue
-        group.append(index)
-        if expected[group].sum() >= MIN_EXPECTED_COUNT:
-            bins.append(group)
-            group = []
-    if group:
-        if bins:
-            bins[-1].extend(group)
-        else:
-            bins.append(group)
-    return [np.array(b) for b in bins]
+    ids = np.full(expected.shape, -1, dtype=np.int64)
+    order = np.argsort(expected, kind="stable")
+    order = order[expected[order] > 0]
+    next_id = 0
+    group_total = 0.0
+    group_open = False
+    for index in order.tolist():
+        ids[index] = next_id
+        group_total += expected[index]
+        group_open = True
+        if group_total >= MIN_EXPECTED_COUNT:
+            next_id += 1
+            group_total = 0.0
+            group_open = False
+    if group_open and next_id > 0:
+        ids[ids == next_id] = next_id - 1  # the remainder joins the last group
+    return ids
 
 
 def _test_row(counts: np.ndarray, probs: np.ndarray) -> tuple[float, float, int]:
@@ -163,10 +169,11 @@ def _test_row(counts: np.ndarray, probs: np.ndarray) -> tuple[float, float, int]
         # A draw of an impossible category: no distribution fits worse.
         return float("inf"), 0.0, max(int((probs > 0).sum()) - 1, 0)
     expected = probs * total
-    bins = _pooled_bins(expected)
-    observed_binned = np.array([counts[b].sum() for b in bins])
-    expected_binned = np.array([expected[b].sum() for b in bins])
-    dof = len(bins) - 1
+    ids = _bin_ids(expected)
+    possible = ids >= 0
+    observed_binned = np.bincount(ids[possible], weights=counts[possible])
+    expected_binned = np.bincount(ids[possible], weights=expected[possible])
+    dof = len(expected_binned) - 1
     if dof == 0:
         return 0.0, 1.0, 0  # one bin: every draw lands in it, nothing to test
     statistic = float(

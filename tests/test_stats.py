@@ -12,7 +12,7 @@ from softsample_helpers import (
     frequency_interval,
     goodness_of_fit,
 )
-from softsample_helpers.stats import _pooled_bins
+from softsample_helpers.stats import _bin_ids
 
 
 def seeded(seed: int = 0) -> torch.Generator:
@@ -80,18 +80,26 @@ def test_p_values_are_uniform_under_the_null():
     assert goodness_of_fit(samples, probs).dof == 4
 
 
+def groups(ids: np.ndarray) -> list[list[int]]:
+    return [np.flatnonzero(ids == g).tolist() for g in range(ids.max() + 1)]
+
+
 def test_small_expected_counts_are_pooled():
     expected = np.array([50.0, 30.0, 2.0, 1.0, 1.5, 10.0, 0.0])
-    bins = _pooled_bins(expected)
-    pooled = [b for b in bins if len(b) > 1]
-    assert len(pooled) == 1
-    assert sorted(pooled[0].tolist()) == [2, 3, 4, 5]  # 4.5 < 5, so 10 joins
-    # Many small categories make many groups, not one.
-    uniform_tail = _pooled_bins(np.full(100, 2.0))
-    assert len(uniform_tail) == 33
-    assert sorted(np.concatenate(uniform_tail).tolist()) == list(range(100))
+    ids = _bin_ids(expected)
+    assert ids[6] == -1  # zero probability is not a bin
+    bins = groups(ids)
+    assert sorted(map(sorted, bins)) == [[0], [1], [2, 3, 4, 5]]  # 4.5 < 5: 10 joins
     assert all(expected[b].sum() >= 5 for b in bins)
-    assert 6 not in np.concatenate(bins)  # zero probability is not a bin
+    # Many small categories make many groups, not one; the remainder of 1
+    # joins the last group.
+    uniform_tail = groups(_bin_ids(np.full(100, 2.0)))
+    assert len(uniform_tail) == 33
+    assert sorted(i for b in uniform_tail for i in b) == list(range(100))
+    # Every category large: nothing is pooled.
+    assert groups(_bin_ids(np.array([5.0, 6.0]))) == [[0], [1]]
+    # Everything small and the total below 5: one group.
+    assert groups(_bin_ids(np.array([1.0, 2.0]))) == [[0, 1]]
 
 
 def test_pooling_keeps_a_long_tail_testable():
