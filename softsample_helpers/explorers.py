@@ -1198,6 +1198,9 @@ class DecodingExplorer(Explorer):
         After filtering and renormalising: 0 for cut tokens.
     keep : numpy.ndarray
         bool of shape ``(vocab,)``: which tokens survive.
+    bars : matplotlib.collections.PolyCollection
+        One rectangle per token, its probability before filtering, coloured
+        by whether the filters keep it.
     """
 
     def __init__(
@@ -1246,7 +1249,9 @@ class DecodingExplorer(Explorer):
             figure = _new_figure((9.0, 4.4))
             self.live = LiveFigure(figure)
             self.ax = figure.add_subplot()
-            self.bars = plots.draw_kept_and_cut_bars(self.ax, self.probs, self.keep)
+            self.bars = plots.draw_kept_and_cut_bars(
+                self.ax, self.probs, self.keep, DECODING_FLOOR / 10
+            )
             (self.renormalised_line,) = self.ax.step(
                 [], [], where="mid", color=plots.INK_COLOR, linewidth=1.5
             )
@@ -1258,7 +1263,7 @@ class DecodingExplorer(Explorer):
             self.ax.set_ylabel("probability (log scale)")
             self.ax.set_title("Which tokens the filters keep")
             plots.kept_and_cut_legend(self.ax)
-            self.live.animate(*self.bars.patches, self.renormalised_line)
+            self.live.animate(self.bars, self.renormalised_line)
 
         controls = [
             self.temperature_slider,
@@ -1289,9 +1294,9 @@ class DecodingExplorer(Explorer):
         self.filtered_probs = filtered.numpy()
         self.keep = self.filtered_probs > 0
 
-        for bar, height in zip(self.bars.patches, self.probs, strict=True):
-            bar.set_height(height)
-        plots.style_kept_and_cut(self.bars, self.keep)
+        plots.update_kept_and_cut_bars(
+            self.bars, self.probs, self.keep, DECODING_FLOOR / 10
+        )
         kept = np.flatnonzero(self.keep)
         self.renormalised_line.set_data(kept, self.filtered_probs[kept])
         self._render()

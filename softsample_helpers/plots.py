@@ -24,6 +24,7 @@ import seaborn as sns
 import torch
 from cycler import cycler
 from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -681,18 +682,39 @@ def plot_method_agreement(
 CUT_COLOR = "#c8c8c8"
 
 
-def style_kept_and_cut(bars: BarContainer, keep: np.ndarray) -> None:
-    """Colour bars by whether a filter kept their category (in place)."""
-    for bar, kept in zip(bars.patches, keep, strict=True):
-        bar.set_facecolor(PROBABILITY_COLOR if kept else CUT_COLOR)
+def _bar_outlines(heights: np.ndarray, bottom: float) -> list[np.ndarray]:
+    """Corners of touching bars: ``vocab`` arrays of shape ``(4, 2)``.
+
+    Bars start at ``bottom`` (a log axis has no 0) and reach at least it.
+    """
+    left = np.arange(len(heights)) - 0.5
+    top = np.maximum(heights, bottom)
+    base = np.full_like(top, bottom)
+    xs = np.stack([left, left, left + 1, left + 1], axis=-1)
+    ys = np.stack([base, top, top, base], axis=-1)
+    return list(np.stack([xs, ys], axis=-1))
+
+
+def update_kept_and_cut_bars(
+    bars: PolyCollection, probs: np.ndarray, keep: np.ndarray, bottom: float = 0.0
+) -> None:
+    """Move the bars of :func:`draw_kept_and_cut_bars` to new heights and verdicts."""
+    bars.set_verts(_bar_outlines(probs, bottom))
+    bars.set_facecolor([PROBABILITY_COLOR if k else CUT_COLOR for k in keep])
 
 
 def draw_kept_and_cut_bars(
-    ax: Axes, probs: np.ndarray, keep: np.ndarray
-) -> BarContainer:
-    """Touching bars of ``probs``: blue where kept, light grey where cut."""
-    bars = ax.bar(np.arange(len(probs)), probs, width=1.0, linewidth=0)
-    style_kept_and_cut(bars, keep)
+    ax: Axes, probs: np.ndarray, keep: np.ndarray, bottom: float = 0.0
+) -> PolyCollection:
+    """Touching bars of ``probs``: blue where kept, light grey where cut.
+
+    One collection of rectangles rather than a patch per bar: with hundreds
+    of tokens, drawing patches one by one is what makes a figure slow.
+    ``bottom`` is where bars start (above 0 on a log axis).
+    """
+    bars = PolyCollection([], linewidths=0)
+    update_kept_and_cut_bars(bars, probs, keep, bottom)
+    ax.add_collection(bars)
     return bars
 
 
@@ -751,7 +773,9 @@ def plot_filtered_distribution(
         )
     ax = _new_axes(ax, figsize=(9.0, 4.2))
     before_np, after_np = before.numpy(), after.numpy()
-    draw_kept_and_cut_bars(ax, before_np, after_np > 0)
+    positive = before_np[before_np > 0]
+    bottom = positive.min() / 2 if log_scale else 0.0
+    draw_kept_and_cut_bars(ax, before_np, after_np > 0, bottom)
     kept = np.flatnonzero(after_np > 0)
     ax.step(kept, after_np[kept], where="mid", color=INK_COLOR, linewidth=1.5)
 
@@ -759,9 +783,8 @@ def plot_filtered_distribution(
     ax.set_xlabel("token, most likely first")
     ax.set_ylabel("probability")
     if log_scale:
-        positive = before_np[before_np > 0]
         ax.set_yscale("log")
-        ax.set_ylim(positive.min() / 2, 1.0)
+        ax.set_ylim(bottom, 1.0)
     else:
         ax.set_ylim(0, probability_ylim(before_np, after_np))
     ax.grid(False, axis="x")
