@@ -65,7 +65,7 @@ bench: $(STAMP)
 # Re-run every notebook in a fresh kernel and store its outputs.
 outputs: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	  --ExecutePreprocessor.timeout=120 notebooks/[0-9]*.ipynb
+	  --ExecutePreprocessor.timeout=120 notebooks/[0-9]*.ipynb notebooks/presentation/*.ipynb
 
 # Rewrite the pinned set from .venv (after a deliberate upgrade there), then
 # copy its versions into environment.yml and binder/environment.yml.
