@@ -11,6 +11,8 @@ PORT ?= 8888
 # Extra pip options, e.g. PIP_EXTRA="--extra-index-url https://download.pytorch.org/whl/cpu"
 # to get the CPU-only torch on a Linux machine that has no copy of it.
 PIP_EXTRA ?=
+# Jupyter refuses to run as root (as in many containers) unless told to.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: lab test test-unit test-notebooks test-browser lint html present bench outputs pins clean
@@ -25,7 +27,7 @@ $(STAMP): constraints.txt pyproject.toml
 	@touch $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.open_browser=True \
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) $(ALLOW_ROOT) \
 	  notebooks/00_start_here.ipynb
 
 test: $(STAMP) lint test-unit test-notebooks test-browser
