@@ -8,6 +8,7 @@ student sees a sentence rather than a stack trace from deep inside torch.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from numbers import Real
 
 import torch
@@ -123,3 +124,20 @@ def check_generator(generator: object) -> torch.Generator | None:
             f"torch.Generator().manual_seed(0)"
         )
     return generator
+
+
+def check_labels(labels: Sequence[str] | None, vocab: int) -> list[str]:
+    """Category names: the given ones, or ``0, 1, ...``."""
+    if labels is None:
+        return [str(i) for i in range(vocab)]
+    if isinstance(labels, str) or not isinstance(labels, Sequence):
+        raise TypeError(
+            f"labels must be a list of strings, one per category, got "
+            f"{type(labels).__name__}"
+        )
+    if len(labels) != vocab:
+        raise ValueError(
+            f"labels has {len(labels)} names but there are {vocab} categories; "
+            f"give exactly one name per category"
+        )
+    return [str(label) for label in labels]

@@ -94,14 +94,11 @@ def check_top_k_filter(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> None:
         (
             torch.tensor([0.0, 1.0, NEG_INF]),
             5,
-            "when k is larger than the vocabulary, keep everything "
-            "(use min(k, vocab))",
+            "when k is larger than the vocabulary, keep everything (use min(k, vocab))",
         ),
     ]
     _grade(
-        lambda: _check_filter(
-            fn, cases, lambda x, k: filter_logits(x, top_k=k), "k"
-        )
+        lambda: _check_filter(fn, cases, lambda x, k: filter_logits(x, top_k=k), "k")
     )
 
 
@@ -125,8 +122,7 @@ def check_min_p_filter(fn: Callable[[torch.Tensor, float], torch.Tensor]) -> Non
         (
             torch.tensor([[3.0, 2.9, -5.0], [0.0, -0.5, -4.0]]),
             0.5,
-            "take the largest probability of each row (amax(dim=-1, "
-            "keepdim=True))",
+            "take the largest probability of each row (amax(dim=-1, keepdim=True))",
         ),
         (
             torch.tensor([1000.0, 999.0, 990.0]),

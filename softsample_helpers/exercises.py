@@ -73,8 +73,7 @@ def _as_tensor(result: object, expected_shape: tuple[int, ...]) -> torch.Tensor:
         )
     if not isinstance(result, torch.Tensor):
         raise _Wrong(
-            f"your function returned a {type(result).__name__}; return a "
-            f"torch.Tensor"
+            f"your function returned a {type(result).__name__}; return a torch.Tensor"
         )
     if tuple(result.shape) != expected_shape:
         raise _Wrong(

@@ -64,6 +64,7 @@ from softsample_helpers import plots
 from softsample_helpers._checks import (
     FLOAT_DTYPES,
     check_count,
+    check_labels,
     check_positive_number,
 )
 from softsample_helpers.numerics import entropy, exp_limits, naive_softmax
@@ -139,22 +140,6 @@ def _check_explorer_logits(logits: object, default: Sequence[float]) -> torch.Te
             "and +-inf by a number such as -1000.0"
         )
     return logits.detach().to(torch.float64)
-
-
-def _check_labels(labels: Sequence[str] | None, vocab: int) -> list[str]:
-    if labels is None:
-        return [str(i) for i in range(vocab)]
-    if isinstance(labels, str) or not isinstance(labels, Sequence):
-        raise TypeError(
-            f"labels must be a list of strings, one per category, got "
-            f"{type(labels).__name__}"
-        )
-    if len(labels) != vocab:
-        raise ValueError(
-            f"labels has {len(labels)} names but logits has {vocab} categories; "
-            f"give exactly one name per category"
-        )
-    return [str(label) for label in labels]
 
 
 def _check_temperature(temperature: object) -> float:
@@ -485,7 +470,7 @@ def softmax_explorer(
     """
     logits_t = _check_explorer_logits(logits, default=[2.0, 1.0, 0.5, 0.0, -1.0])
     return SoftmaxExplorer(
-        logits_t, _check_temperature(temperature), _check_labels(labels, len(logits_t))
+        logits_t, _check_temperature(temperature), check_labels(labels, len(logits_t))
     )
 
 
@@ -768,7 +753,7 @@ def extreme_logits_explorer(
             f"got {logits_t.abs().max().item():.4g}"
         )
     return ExtremeLogitsExplorer(
-        logits_t, index % vocab, dtype, _check_labels(labels, vocab)
+        logits_t, index % vocab, dtype, check_labels(labels, vocab)
     )
 
 
@@ -974,7 +959,7 @@ def sampling_explorer(
         _check_temperature(temperature),
         num_samples,
         seed,
-        _check_labels(labels, len(logits_t)),
+        check_labels(labels, len(logits_t)),
     )
 
 
@@ -1367,7 +1352,7 @@ def decoding_explorer(
         vocab if top_k is None else min(top_k, vocab),
         1.0 if top_p is None else top_p,
         0.0 if min_p is None else min_p,
-        _check_labels(labels, vocab),
+        check_labels(labels, vocab),
     )
 
 
@@ -1563,5 +1548,5 @@ def inverse_cdf_explorer(
             f"block_size must be one of {EXPLORER_BLOCK_SIZES}, got {block_size!r}"
         )
     return InverseCdfExplorer(
-        logits_t, float(uniform), block_size, _check_labels(labels, len(logits_t))
+        logits_t, float(uniform), block_size, check_labels(labels, len(logits_t))
     )

@@ -29,7 +29,12 @@ from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from softsample_helpers._checks import FLOAT_DTYPES, check_count, check_tensor
+from softsample_helpers._checks import (
+    FLOAT_DTYPES,
+    check_count,
+    check_labels,
+    check_tensor,
+)
 from softsample_helpers.numerics import exp_limits
 from softsample_helpers.stats import check_probs, frequency_interval
 
@@ -138,23 +143,6 @@ def _check_pair(
             f"empirical_frequencies(samples, num_categories={probs_t.shape[0]})"
         )
     return probs_t, freqs_t
-
-
-def _check_labels(labels: Sequence[str] | None, vocab: int) -> list[str]:
-    """Category names: the given ones, or ``0, 1, ...``."""
-    if labels is None:
-        return [str(i) for i in range(vocab)]
-    if isinstance(labels, str) or not isinstance(labels, Sequence):
-        raise TypeError(
-            f"labels must be a list of strings, one per category, got "
-            f"{type(labels).__name__}"
-        )
-    if len(labels) != vocab:
-        raise ValueError(
-            f"labels has {len(labels)} names but there are {vocab} categories; "
-            f"give exactly one name per category"
-        )
-    return [str(label) for label in labels]
 
 
 def _check_num_samples(num_samples: int | None) -> int | None:
@@ -283,7 +271,7 @@ def plot_probabilities(
     matplotlib.axes.Axes
     """
     probs_t = _check_distribution(probs, "probs")
-    names = _check_labels(labels, probs_t.shape[0])
+    names = check_labels(labels, probs_t.shape[0])
     ax = _new_axes(ax)
     values = probs_t.numpy()
 
@@ -331,7 +319,7 @@ def plot_frequencies(
     """
     probs_t, freqs_t = _check_pair(probs, frequencies)
     num_samples = _check_num_samples(num_samples)
-    names = _check_labels(labels, probs_t.shape[0])
+    names = check_labels(labels, probs_t.shape[0])
     ax = _new_axes(ax)
 
     draw_probability_bars(ax, probs_t.numpy(), offset=-0.2, width=0.4)
@@ -640,7 +628,7 @@ def plot_method_agreement(
     for name, freqs in frequencies_by_method.items():
         series[str(name)] = _check_pair(probs_t, freqs)[1]
     num_samples = _check_num_samples(num_samples)
-    names = _check_labels(labels, probs_t.shape[0])
+    names = check_labels(labels, probs_t.shape[0])
     ax = _new_axes(ax)
 
     groups = 1 + len(series)
