@@ -34,6 +34,7 @@ test: $(STAMP) lint test-unit test-notebooks test-browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check softsample_helpers tests benchmarks binder notebooks/images
+	$(BIN)/ruff format --check softsample_helpers tests benchmarks binder notebooks/images
 	$(BIN)/mypy
 
 test-unit: $(STAMP)

@@ -293,9 +293,7 @@ def test_batch_sampler(capsys: pytest.CaptureFixture[str]) -> None:
     assert_hint(capsys, check, ignores_temperature, "divide the logits")
     assert_hint(capsys, check, first_row_only, "some rows do not follow")
     assert_hint(capsys, check, no_generator, "generator=generator")
-    assert_hint(
-        capsys, check, lambda x, t, n, g: right(x, t, n, g)[:, :10], "shape"
-    )
+    assert_hint(capsys, check, lambda x, t, n, g: right(x, t, n, g)[:, :10], "shape")
 
 
 def test_without_replacement_answer(capsys: pytest.CaptureFixture[str]) -> None:
