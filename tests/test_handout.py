@@ -424,3 +424,29 @@ def test_readme_screenshots_exist_and_are_small() -> None:
         path = REPO / relative
         assert path.is_file(), f"README.md shows {relative}, which does not exist"
         assert path.stat().st_size < 250_000, f"{relative} is over 250 KB"
+
+
+@pytest.mark.parametrize(
+    "lesson",
+    [
+        lesson
+        for lesson in (find_lessons(NOTEBOOKS) if NOTEBOOKS.is_dir() else [])
+        if lesson.path.name != "00_start_here.ipynb"  # the map does not list itself
+    ],
+    ids=lambda lesson: lesson.path.stem,
+)
+def test_start_page_map_gives_each_lesson_its_own_time(lesson: handout.Lesson) -> None:
+    start = nbformat.read(NOTEBOOKS / "00_start_here.ipynb", as_version=4)
+    text = "\n".join(c.source for c in start.cells if c.cell_type == "markdown")
+    rows = [
+        line
+        for line in text.splitlines()
+        if line.startswith("|") and f"({lesson.path.name})" in line
+    ]
+    assert len(rows) == 1, f"00_start_here.ipynb: no map row links {lesson.path.name}"
+    time = re.search(r"\|\s*(\d+(?:[-–]\d+)?)\s*min\s*\|", rows[0])
+    assert time, f"00_start_here.ipynb: the {lesson.path.stem} row gives no time"
+    assert time.group(1).replace("–", "-") == lesson.minutes, (
+        f"00_start_here.ipynb says {time.group(1)} min for {lesson.path.stem}, "
+        f"the notebook says {lesson.minutes}"
+    )
