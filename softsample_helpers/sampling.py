@@ -34,6 +34,9 @@ from softsample_helpers.decoding import (
 #: (benchmarks/sampling.py): summing blocks of 256 costs about as little as
 #: larger blocks, and a smaller chosen block is cheaper to gather and search.
 BLOCK_SIZE = 256
+#: About this many bytes of probabilities are made at a time by the block
+#: search, so that they are summed while still in the CPU's cache.
+CACHE_BYTES = 4 * 2**20
 
 
 def _as_rows(logits: torch.Tensor) -> torch.Tensor:
@@ -111,6 +114,75 @@ def _offsets(size: int) -> torch.Tensor:
     return torch.arange(size)
 
 
+def _choose_blocks(
+    sums: torch.Tensor, uniforms: torch.Tensor, size: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Step 1 of the block search: the block each draw lands in.
+
+    ``sums`` holds each row's block sums, shape ``(rows, blocks)``, in the
+    probabilities' dtype; ``uniforms`` float64 values in [0, 1) of shape
+    ``(rows, num_samples)``. The running total over blocks is float64.
+    Returns the first category of each chosen block and how far into the
+    block the draw's target lies, as a share of the block's sum in [0, 1).
+    A block of sum 0 is never chosen (``right=True`` skips it).
+    """
+    cdf = sums.cumsum(dim=-1, dtype=torch.float64)
+    targets = uniforms.clamp(0.0, ONE_BELOW) * _checked_totals(cdf[:, -1:])
+    block = torch.searchsorted(cdf, targets, right=True)
+    chosen_sum = sums.gather(-1, block).double()
+    fraction = (targets - cdf.gather(-1, block) + chosen_sum) / chosen_sum
+    return block * size, fraction.clamp(0.0, ONE_BELOW)
+
+
+def _block_members(
+    values: torch.Tensor, starts: torch.Tensor, size: int, padding: float
+) -> torch.Tensor:
+    """The ``size`` entries of ``values`` from each of ``starts`` on.
+
+    ``values`` has shape ``(rows, vocab)``, ``starts`` ``(rows, num_samples)``;
+    the result ``(rows, num_samples, size)``. Entries past the end of the
+    vocabulary (in a last, shorter block) are ``padding``.
+    """
+    rows, vocab = values.shape
+    num_samples = starts.shape[-1]
+    positions = starts.unsqueeze(-1) + _offsets(size)
+    ragged = bool(vocab % size)
+    if ragged:
+        outside = positions >= vocab
+        positions = positions.masked_fill(outside, vocab - 1)
+    members = values.gather(-1, positions.view(rows, num_samples * size))
+    members = members.view(rows, num_samples, size)
+    if ragged:
+        members = members.masked_fill(outside, padding)
+    return members
+
+
+def _search_inside(
+    weights: torch.Tensor,
+    fraction: torch.Tensor,
+    starts: torch.Tensor,
+    *,
+    tiny_totals: bool = False,
+) -> torch.Tensor:
+    """Step 2 of the block search: the category inside each chosen block.
+
+    ``weights`` are the chosen blocks' float64 weights on any common scale,
+    shape ``(rows, num_samples, size)``, each block's total positive;
+    ``fraction`` and ``starts`` come from ``_choose_blocks``. A normal
+    total ``t`` keeps ``fraction * t`` below ``t``, so the search stays
+    inside the block. ``tiny_totals`` says a total may be subnormal; the
+    targets are then held just below the totals.
+    """
+    inner_cdf = weights.cumsum(dim=-1)
+    totals = inner_cdf[..., -1:]
+    inner_targets = fraction.unsqueeze(-1) * totals
+    if tiny_totals:
+        just_below = torch.nextafter(totals, torch.zeros_like(totals))
+        inner_targets = torch.minimum(inner_targets, just_below)
+    offset = torch.searchsorted(inner_cdf, inner_targets, right=True).squeeze(-1)
+    return starts + offset
+
+
 def _search_blocks(
     probs: torch.Tensor, uniforms: torch.Tensor, block_size: int | None = None
 ) -> torch.Tensor:
@@ -122,61 +194,126 @@ def _search_blocks(
     are float64, so a probability far below float32's resolution near 1
     still moves the cumulative sum and keeps its chance of being drawn.
     Shapes as in ``_search_whole_rows``; ``block_size`` defaults to
-    ``BLOCK_SIZE`` (the inverse-CDF explorer shows smaller blocks). Few,
-    small operations on purpose: at 128k categories each one costs about
-    as much as a thousandth of the softmax.
+    ``BLOCK_SIZE`` (the inverse-CDF explorer shows smaller blocks).
     """
     size = BLOCK_SIZE if block_size is None else block_size
-    rows, vocab = probs.shape
-    num_samples = uniforms.shape[-1]
+    starts, fraction = _choose_blocks(_sum_blocks(probs, size), uniforms, size)
+    weights = _block_members(probs, starts, size, padding=0.0).double()
+    # float32 probabilities make every non-zero block sum a normal float64;
+    # float64 ones may not.
+    tiny = probs.dtype == torch.float64
+    return _search_inside(weights, fraction, starts, tiny_totals=tiny)
+
+
+def _sum_blocks(
+    values: torch.Tensor, size: int, out: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Sums of each row's blocks of ``size`` entries (the last may be short).
+
+    ``values`` has shape ``(rows, vocab)``; the sums ``(rows, ceil(vocab /
+    size))`` have its dtype and are written to ``out`` if given.
+    """
+    rows, vocab = values.shape
     num_full = vocab // size
-    sums = probs[:, : num_full * size].view(rows, num_full, size).sum(dim=-1)
+    if out is None:
+        out = values.new_empty(rows, -(-vocab // size))
+    full = values[:, : num_full * size].reshape(rows, num_full, size)
+    torch.sum(full, dim=-1, out=out[:, :num_full])
     if vocab % size:
-        tail = probs[:, num_full * size :].sum(dim=-1, keepdim=True)
-        sums = torch.cat([sums, tail], dim=-1)
-    sums = sums.double()
-    cdf = sums.cumsum(dim=-1)
+        torch.sum(values[:, num_full * size :], dim=-1, out=out[:, num_full])
+    return out
 
-    # Step 1: the block. Its sum is > 0, as right=True skips empty blocks.
-    targets = uniforms.clamp(0.0, ONE_BELOW) * _checked_totals(cdf[:, -1:])
-    block = torch.searchsorted(cdf, targets, right=True)
-    chosen_sum = sums.gather(-1, block)
-    # How far into the block the target lies, as a share of the block's sum.
-    fraction = (targets - cdf.gather(-1, block) + chosen_sum) / chosen_sum
 
-    # Step 2: the category inside the block; past the vocabulary counts as 0.
-    starts = block * size
-    positions = starts.unsqueeze(-1) + _offsets(size)
-    if vocab % size:
-        outside = positions >= vocab
-        positions = positions.masked_fill(outside, vocab - 1)
-    members = probs.gather(-1, positions.view(rows, num_samples * size))
-    members = members.view(rows, num_samples, size)
-    if vocab % size:
-        members = members.masked_fill(outside, 0)
-    inner_cdf = members.cumsum(dim=-1, dtype=torch.float64)
-    inner_totals = inner_cdf[..., -1:]
-    inner_targets = fraction.clamp(0.0, ONE_BELOW).unsqueeze(-1) * inner_totals
-    if probs.dtype == torch.float64:
-        # float32 probabilities make every non-zero block sum a normal
-        # float64, so the product stays below it; float64 ones may not.
-        just_below = torch.nextafter(inner_totals, torch.zeros_like(inner_totals))
-        inner_targets = torch.minimum(inner_targets, just_below)
-    offset = torch.searchsorted(inner_cdf, inner_targets, right=True).squeeze(-1)
-    return starts + offset
+def _softmax_block_sums(logits: torch.Tensor, divisor: float) -> torch.Tensor:
+    """Block sums of ``softmax(logits / divisor)``, a few rows at a time.
+
+    Each group of rows is turned into probabilities and summed while its
+    probabilities are still in the CPU's cache, into one buffer reused by
+    every group: the full ``(rows, vocab)`` probabilities are never stored
+    and never read back from main memory, which would cost about a third
+    of the softmax again. ``logits`` has shape ``(rows, vocab)``.
+    """
+    rows, vocab = logits.shape
+    row_bytes = vocab * logits.element_size()
+    group = max(1, min(rows, max(torch.get_num_threads(), CACHE_BYTES // row_bytes)))
+    probs = logits.new_empty(group, vocab)
+    scaled = logits.new_empty(group, vocab) if divisor != 1.0 else None
+    sums = logits.new_empty(rows, -(-vocab // BLOCK_SIZE))
+    for start in range(0, rows, group):
+        part = logits[start : start + group]
+        count = part.shape[0]
+        if scaled is not None:
+            part = torch.div(part, divisor, out=scaled[:count])
+        torch.softmax(part, dim=-1, out=probs[:count])
+        _sum_blocks(probs[:count], BLOCK_SIZE, out=sums[start : start + count])
+    return sums
+
+
+def _search_blocks_of_logits(
+    logits: torch.Tensor, divisor: float, uniforms: torch.Tensor
+) -> torch.Tensor:
+    """``_search_blocks`` on ``softmax(logits / divisor)``, never stored whole.
+
+    The chosen blocks' weights are recomputed from their logits, as
+    ``exp(logit - block maximum)`` in float64 on the same float32 (or
+    float64) quotients the softmax saw. The largest weight is 1, so every
+    chosen block's total is normal.
+    """
+    size = BLOCK_SIZE
+    sums = _softmax_block_sums(logits, divisor)
+    starts, fraction = _choose_blocks(sums, uniforms, size)
+    members = _block_members(logits, starts, size, padding=-math.inf)
+    if divisor != 1.0:
+        members = members / divisor  # rounded as in _softmax_block_sums
+    members = members.double()
+    weights = (members - members.amax(dim=-1, keepdim=True)).exp_()
+    return _search_inside(weights, fraction, starts)
+
+
+def _blocks_are_cheaper(vocab: int, num_samples: int) -> bool:
+    """Whether to search blocks rather than cumulate whole rows.
+
+    Searching blocks gathers ``num_samples * BLOCK_SIZE`` entries per row;
+    beyond a vocabulary's worth, cumulating the whole row is cheaper.
+    """
+    return vocab > BLOCK_SIZE and num_samples * BLOCK_SIZE < vocab
+
+
+def _uniforms(
+    rows: int, num_samples: int, generator: torch.Generator | None
+) -> torch.Tensor:
+    """One float64 uniform in [0, 1) per draw, shape ``(rows, num_samples)``."""
+    return torch.rand(rows, num_samples, generator=generator, dtype=torch.float64)
 
 
 def _draw(
     probs: torch.Tensor, num_samples: int, generator: torch.Generator | None
 ) -> torch.Tensor:
-    """Draw ``(rows, num_samples)`` indices with the cheaper search."""
+    """Draw ``(rows, num_samples)`` indices from probabilities."""
     rows, vocab = probs.shape
-    uniforms = torch.rand(rows, num_samples, generator=generator, dtype=torch.float64)
-    # Searching blocks gathers num_samples * BLOCK_SIZE entries per row;
-    # beyond a vocabulary's worth, cumulating the whole row is cheaper.
-    if vocab <= BLOCK_SIZE or num_samples * BLOCK_SIZE >= vocab:
-        return _search_whole_rows(probs, uniforms)
-    return _search_blocks(probs, uniforms)
+    uniforms = _uniforms(rows, num_samples, generator)
+    if _blocks_are_cheaper(vocab, num_samples):
+        return _search_blocks(probs, uniforms)
+    return _search_whole_rows(probs, uniforms)
+
+
+def _draw_from_logits(
+    logits: torch.Tensor,
+    divisor: float,
+    num_samples: int,
+    generator: torch.Generator | None,
+) -> torch.Tensor:
+    """Draw ``(rows, num_samples)`` indices from ``softmax(logits / divisor)``.
+
+    The same draws as ``_draw`` on those probabilities (the same uniforms,
+    the same search), without storing the probabilities for long rows.
+    """
+    rows, vocab = logits.shape
+    uniforms = _uniforms(rows, num_samples, generator)
+    if _blocks_are_cheaper(vocab, num_samples):
+        return _search_blocks_of_logits(logits, divisor, uniforms)
+    scaled = logits if divisor == 1.0 else logits / divisor
+    return _search_whole_rows(torch.softmax(scaled, dim=-1), uniforms)
 
 
 def sample_from_probs(
@@ -304,10 +441,8 @@ def sample_categorical(
             probs, num_samples, replacement=False, generator=generator
         )
     else:
-        scaled = rows if divisor == 1.0 else rows / divisor
-        probs = torch.softmax(scaled, dim=-1)
         try:
-            samples = _draw(probs, num_samples, generator)
+            samples = _draw_from_logits(rows, divisor, num_samples, generator)
         except _NotProbabilities:
             check_logits(logits)  # a NaN, +inf or all -inf row: says which
             raise ValueError(

@@ -117,9 +117,11 @@ def test_block_search_follows_softmax(logits, small_blocks):
 
 def test_the_public_sampler_uses_blocks_for_long_rows(small_blocks, monkeypatch):
     calls = []
-    original = sampling._search_blocks
+    original = sampling._search_blocks_of_logits
     monkeypatch.setattr(
-        sampling, "_search_blocks", lambda *a: calls.append(1) or original(*a)
+        sampling,
+        "_search_blocks_of_logits",
+        lambda *a: calls.append(1) or original(*a),
     )
     logits = torch.randn(2_000, 50, generator=seeded(4))
     logits[:, ::3] = NEG_INF
@@ -203,6 +205,34 @@ def test_tiny_probabilities_after_a_large_mass_keep_their_share():
     assert abs(tail_share - 0.1) < 0.003
     fit = goodness_of_fit(samples, probs[0].double() / probs[0].double().sum())
     assert fit.p_value > ALPHA
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.7])
+@pytest.mark.parametrize("vocab", [3_000, 3_001])  # with and without a short block
+def test_block_sums_made_a_few_rows_at_a_time_equal_the_whole_softmax(
+    temperature, vocab, monkeypatch
+):
+    # 12 KB per row and 40 KB at a time: groups of 3 rows, the last of 1.
+    monkeypatch.setattr(sampling, "CACHE_BYTES", 40_000)
+    logits = 3.0 * torch.randn(10, vocab, generator=seeded(20))
+    logits[3, 100:2_000] = NEG_INF
+    sums = sampling._softmax_block_sums(logits, temperature)
+    probs = torch.softmax(logits / temperature, dim=-1)
+    assert torch.equal(sums, sampling._sum_blocks(probs, sampling.BLOCK_SIZE))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("temperature", [1.0, 0.7])
+def test_searching_logits_draws_what_searching_their_softmax_draws(dtype, temperature):
+    # The chosen blocks' weights are recomputed from the logits; the draws
+    # must be the very ones the stored probabilities give.
+    logits = long_tailed_logits(20_001, seed=21).to(dtype).expand(8, -1) * 3.0
+    uniforms = torch.rand(8, 40, generator=seeded(22), dtype=torch.float64)
+    uniforms[:, :3] = torch.tensor([0.0, 0.5, ONE_BELOW], dtype=torch.float64)
+    probs = torch.softmax(logits / temperature, dim=-1)
+    expected = _search_blocks(probs, uniforms)
+    drawn = sampling._search_blocks_of_logits(logits, temperature, uniforms)
+    assert torch.equal(drawn, expected)
 
 
 def test_same_seed_same_draws_on_the_fast_path():
