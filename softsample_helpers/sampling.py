@@ -41,6 +41,8 @@ CACHE_BYTES = 4 * 2**20
 
 def _as_rows(logits: torch.Tensor) -> torch.Tensor:
     """View ``(*batch, vocab)`` as ``(rows, vocab)``, upcasting half types."""
+    if logits.dim() == 2 and logits.dtype in (torch.float32, torch.float64):
+        return logits  # already rows: skip two no-op calls on the fast path
     work_dtype = torch.float64 if logits.dtype == torch.float64 else torch.float32
     return logits.reshape(-1, logits.shape[-1]).to(work_dtype)
 
@@ -119,19 +121,25 @@ def _choose_blocks(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Step 1 of the block search: the block each draw lands in.
 
-    ``sums`` holds each row's block sums, shape ``(rows, blocks)``, in the
-    probabilities' dtype; ``uniforms`` float64 values in [0, 1) of shape
-    ``(rows, num_samples)``. The running total over blocks is float64.
-    Returns the first category of each chosen block and how far into the
-    block the draw's target lies, as a share of the block's sum in [0, 1).
-    A block of sum 0 is never chosen (``right=True`` skips it).
+    ``sums`` holds each row's block sums, shape ``(rows, blocks)``;
+    ``uniforms`` float64 values in [0, 1) of shape ``(rows, num_samples)``.
+    The sums are cumulated in float64. Returns the first category of each
+    chosen block and how far into the block the draw's target lies, as a
+    share of the block's sum in [0, 1). A block of sum 0 is never chosen
+    (``right=True`` skips it).
+
+    All arithmetic here and in ``_search_inside`` is float64, so the few
+    small operations that follow the softmax reuse the same kernels: at
+    128k categories each new kind of operation costs about as much as a
+    hundredth of the softmax, as it first has to come back into cache.
     """
-    cdf = sums.cumsum(dim=-1, dtype=torch.float64)
+    sums = sums.double()
+    cdf = sums.cumsum(dim=-1)
     targets = uniforms.clamp(0.0, ONE_BELOW) * _checked_totals(cdf[:, -1:])
     block = torch.searchsorted(cdf, targets, right=True)
-    chosen_sum = sums.gather(-1, block).double()
-    fraction = (targets - cdf.gather(-1, block) + chosen_sum) / chosen_sum
-    return block * size, fraction.clamp(0.0, ONE_BELOW)
+    # The target lies (cdf - target) before the block's end: 1 - that share.
+    fraction = (targets - cdf.gather(-1, block)).div_(sums.gather(-1, block))
+    return block * size, fraction.add_(1.0).clamp_(0.0, ONE_BELOW)
 
 
 def _block_members(
@@ -214,13 +222,14 @@ def _sum_blocks(
     size))`` have its dtype and are written to ``out`` if given.
     """
     rows, vocab = values.shape
-    num_full = vocab // size
+    num_full, tail = divmod(vocab, size)
     if out is None:
-        out = values.new_empty(rows, -(-vocab // size))
+        out = values.new_empty(rows, num_full + bool(tail))
+    if not tail:  # one call when the blocks fill the row
+        return torch.sum(values.reshape(rows, num_full, size), dim=-1, out=out)
     full = values[:, : num_full * size].reshape(rows, num_full, size)
     torch.sum(full, dim=-1, out=out[:, :num_full])
-    if vocab % size:
-        torch.sum(values[:, num_full * size :], dim=-1, out=out[:, num_full])
+    torch.sum(values[:, num_full * size :], dim=-1, out=out[:, num_full])
     return out
 
 
@@ -239,13 +248,13 @@ def _softmax_block_sums(logits: torch.Tensor, divisor: float) -> torch.Tensor:
     probs = logits.new_empty(group, vocab)
     scaled = logits.new_empty(group, vocab) if divisor != 1.0 else None
     sums = logits.new_empty(rows, -(-vocab // BLOCK_SIZE))
-    for start in range(0, rows, group):
-        part = logits[start : start + group]
+    for part, out in zip(logits.split(group), sums.split(group), strict=True):
         count = part.shape[0]
+        buffer = probs if count == group else probs[:count]
         if scaled is not None:
             part = torch.div(part, divisor, out=scaled[:count])
-        torch.softmax(part, dim=-1, out=probs[:count])
-        _sum_blocks(probs[:count], BLOCK_SIZE, out=sums[start : start + count])
+        torch.softmax(part, dim=-1, out=buffer)
+        _sum_blocks(buffer, BLOCK_SIZE, out=out)
     return sums
 
 
@@ -286,15 +295,18 @@ def _uniforms(
     return torch.rand(rows, num_samples, generator=generator, dtype=torch.float64)
 
 
+def _search(probs: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
+    """The cheaper exact search of ``probs`` for these uniforms."""
+    if _blocks_are_cheaper(probs.shape[-1], uniforms.shape[-1]):
+        return _search_blocks(probs, uniforms)
+    return _search_whole_rows(probs, uniforms)
+
+
 def _draw(
     probs: torch.Tensor, num_samples: int, generator: torch.Generator | None
 ) -> torch.Tensor:
     """Draw ``(rows, num_samples)`` indices from probabilities."""
-    rows, vocab = probs.shape
-    uniforms = _uniforms(rows, num_samples, generator)
-    if _blocks_are_cheaper(vocab, num_samples):
-        return _search_blocks(probs, uniforms)
-    return _search_whole_rows(probs, uniforms)
+    return _search(probs, _uniforms(probs.shape[0], num_samples, generator))
 
 
 def _draw_from_logits(
@@ -305,15 +317,19 @@ def _draw_from_logits(
 ) -> torch.Tensor:
     """Draw ``(rows, num_samples)`` indices from ``softmax(logits / divisor)``.
 
-    The same draws as ``_draw`` on those probabilities (the same uniforms,
-    the same search), without storing the probabilities for long rows.
+    The same uniforms and the same block search as ``_draw`` on those
+    probabilities. When the probabilities would not fit in ``CACHE_BYTES``,
+    they are made a few rows at a time and never stored whole
+    (``_search_blocks_of_logits``); smaller inputs take the plain softmax,
+    whose few operations cost less than working in groups.
     """
     rows, vocab = logits.shape
     uniforms = _uniforms(rows, num_samples, generator)
-    if _blocks_are_cheaper(vocab, num_samples):
+    large = logits.numel() * logits.element_size() > CACHE_BYTES
+    if large and _blocks_are_cheaper(vocab, num_samples):
         return _search_blocks_of_logits(logits, divisor, uniforms)
     scaled = logits if divisor == 1.0 else logits / divisor
-    return _search_whole_rows(torch.softmax(scaled, dim=-1), uniforms)
+    return _search(torch.softmax(scaled, dim=-1), uniforms)
 
 
 def sample_from_probs(

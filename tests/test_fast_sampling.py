@@ -116,6 +116,7 @@ def test_block_search_follows_softmax(logits, small_blocks):
 
 
 def test_the_public_sampler_uses_blocks_for_long_rows(small_blocks, monkeypatch):
+    monkeypatch.setattr(sampling, "CACHE_BYTES", 40_000)  # these logits: 400 kB
     calls = []
     original = sampling._search_blocks_of_logits
     monkeypatch.setattr(
@@ -233,6 +234,22 @@ def test_searching_logits_draws_what_searching_their_softmax_draws(dtype, temper
     expected = _search_blocks(probs, uniforms)
     drawn = sampling._search_blocks_of_logits(logits, temperature, uniforms)
     assert torch.equal(drawn, expected)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.7])
+def test_large_and_small_inputs_take_paths_that_draw_alike(temperature, monkeypatch):
+    # Above CACHE_BYTES the sampler works a few rows at a time; below it
+    # takes the plain softmax. Which one runs must not change the draws.
+    logits = 3.0 * torch.randn(6, 5_000, generator=seeded(23))
+    logits[2, 300:4_000] = NEG_INF
+
+    def draws(cache_bytes):
+        monkeypatch.setattr(sampling, "CACHE_BYTES", cache_bytes)
+        return sample_categorical(
+            logits, 3, temperature=temperature, generator=seeded(24)
+        )
+
+    assert torch.equal(draws(40_000), draws(10**9))
 
 
 def test_same_seed_same_draws_on_the_fast_path():
