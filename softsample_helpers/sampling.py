@@ -5,7 +5,10 @@
 random number per draw. For large vocabularies (language models have 32k to
 256k tokens) it scans the row in blocks: the block sums are cumulated
 (in float64) to find the block a draw lands in, and only that block is
-searched. This costs little more than the softmax itself, while
+searched. When the probabilities would not fit in the CPU's cache, it
+makes them a few rows at a time and sums each block while those rows are
+still in cache, so the whole table of probabilities is never stored. This
+costs little more than the softmax itself, while
 ``torch.multinomial(probs, 1)`` draws one random number per category.
 """
 
