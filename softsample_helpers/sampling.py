@@ -14,7 +14,6 @@ costs little more than the softmax itself, while
 
 from __future__ import annotations
 
-import functools
 import math
 
 import torch
@@ -75,23 +74,40 @@ class _NotProbabilities(ValueError):
 #: The largest float64 below 1, and the largest uniform ``torch.rand`` gives.
 ONE_BELOW = math.nextafter(1.0, 0.0)
 _SMALLEST_NORMAL = torch.finfo(torch.float64).tiny
+_NOT_PROBABILITIES = (
+    "probs must have non-negative rows with a finite positive sum; "
+    "compute them with torch.softmax(logits, dim=-1)"
+)
+
+
+def _check_probs(probs: torch.Tensor) -> None:
+    """Raise ``ValueError`` unless every row of ``probs`` can be sampled.
+
+    Each entry must be >= 0 and each row's total a normal positive float64
+    (not 0, subnormal, infinite or NaN). A normal total ``t`` guarantees
+    ``u * t < t`` for every uniform ``u <= ONE_BELOW`` (the product cannot
+    round up to ``t``), so a search target never reaches a row's end.
+    """
+    if probs.numel() == 0:
+        return
+    totals = probs.sum(dim=-1, dtype=torch.float64)
+    low, high = torch.aminmax(totals)
+    valid = low.item() >= _SMALLEST_NORMAL and math.isfinite(high.item())
+    if not valid or bool((probs < 0).any()):
+        raise ValueError(_NOT_PROBABILITIES)
 
 
 def _checked_totals(totals: torch.Tensor) -> torch.Tensor:
-    """Return the row totals, shape ``(rows, 1)``, if all are normal and > 0.
+    """Return the row totals, shape ``(rows, 1)``, if none is NaN or infinite.
 
     A NaN total must stop the search: a NaN target would send
-    ``searchsorted`` past the end of the row. A normal total ``t`` also
-    guarantees ``u * t < t`` for every ``u <= ONE_BELOW`` (the product
-    cannot round up to ``t``), so a target never reaches the end of a row.
+    ``searchsorted`` past the end of the row. The totals met here are a
+    softmax's, about 1 unless the row had a NaN, ``+inf`` or only ``-inf``
+    logits (then NaN), or rows that ``_check_probs`` has passed; so one
+    reduction, which NaN and infinity both survive, is the whole check.
     """
-    if totals.numel() > 0:
-        low, high = torch.aminmax(totals)
-        if not (low.item() >= _SMALLEST_NORMAL and math.isfinite(high.item())):
-            raise _NotProbabilities(
-                "probs must have non-negative rows with a finite positive sum; "
-                "compute them with torch.softmax(logits, dim=-1)"
-            )
+    if totals.numel() > 0 and not math.isfinite(totals.amax().item()):
+        raise _NotProbabilities(_NOT_PROBABILITIES)
     return totals
 
 
@@ -105,93 +121,88 @@ def _search_whole_rows(probs: torch.Tensor, uniforms: torch.Tensor) -> torch.Ten
     ``probs`` has shape ``(rows, vocab)``, ``uniforms`` float64 values in
     [0, 1) of shape ``(rows, num_samples)``. Returns int64 indices shaped
     like ``uniforms``; raises ``_NotProbabilities`` if a row's total is
-    not a positive finite number.
+    NaN or infinite.
     """
     cdf = probs.cumsum(dim=-1, dtype=torch.float64)
-    totals = _checked_totals(cdf[:, -1:])
-    targets = uniforms.clamp(0.0, ONE_BELOW) * totals  # below the total
+    targets = uniforms * _checked_totals(cdf[:, -1:])  # below the total
     return torch.searchsorted(cdf, targets, right=True)
 
 
-@functools.cache
-def _offsets(size: int) -> torch.Tensor:
-    """``arange(size)``, made once per block size."""
-    return torch.arange(size)
-
-
 def _choose_blocks(
-    sums: torch.Tensor, uniforms: torch.Tensor, size: int
+    sums: torch.Tensor, uniforms: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Step 1 of the block search: the block each draw lands in.
 
     ``sums`` holds each row's block sums, shape ``(rows, blocks)``;
     ``uniforms`` float64 values in [0, 1) of shape ``(rows, num_samples)``.
-    The sums are cumulated in float64. Returns the first category of each
-    chosen block and how far into the block the draw's target lies, as a
-    share of the block's sum in [0, 1). A block of sum 0 is never chosen
+    The sums are cumulated in float64. Returns the index of each chosen
+    block and how far into the block the draw's target lies, as a share
+    of the block's sum in [0, 1). A block of sum 0 is never chosen
     (``right=True`` skips it).
 
-    All arithmetic here and in ``_search_inside`` is float64, so the few
-    small operations that follow the softmax reuse the same kernels: at
-    128k categories each new kind of operation costs about as much as a
-    hundredth of the softmax, as it first has to come back into cache.
+    Few operations follow the big pass over the logits, and each counts:
+    at 128k categories each new kind of operation costs about a hundredth
+    of the softmax, as its code and data first come back into cache.
     """
-    sums = sums.double()
-    cdf = sums.cumsum(dim=-1)
-    targets = uniforms.clamp(0.0, ONE_BELOW) * _checked_totals(cdf[:, -1:])
+    cdf = sums.cumsum(dim=-1, dtype=torch.float64)
+    targets = uniforms * _checked_totals(cdf[:, -1:])
     block = torch.searchsorted(cdf, targets, right=True)
     # The target lies (cdf - target) before the block's end: 1 - that share.
     fraction = (targets - cdf.gather(-1, block)).div_(sums.gather(-1, block))
-    return block * size, fraction.add_(1.0).clamp_(0.0, ONE_BELOW)
+    return block, fraction.add_(1.0).clamp_(0.0, ONE_BELOW)
 
 
 def _block_members(
-    values: torch.Tensor, starts: torch.Tensor, size: int, padding: float
+    values: torch.Tensor, block: torch.Tensor, size: int, padding: float
 ) -> torch.Tensor:
-    """The ``size`` entries of ``values`` from each of ``starts`` on.
+    """The ``size`` entries of each chosen block of ``values``.
 
-    ``values`` has shape ``(rows, vocab)``, ``starts`` ``(rows, num_samples)``;
-    the result ``(rows, num_samples, size)``. Entries past the end of the
-    vocabulary (in a last, shorter block) are ``padding``.
+    ``values`` has shape ``(rows, vocab)``, ``block`` block indices of shape
+    ``(rows, num_samples)``; the result ``(rows, num_samples, size)``.
+    Entries past the end of the vocabulary (in a last, shorter block) are
+    ``padding``.
     """
     rows, vocab = values.shape
-    num_samples = starts.shape[-1]
-    positions = starts.unsqueeze(-1) + _offsets(size)
-    ragged = bool(vocab % size)
-    if ragged:
-        outside = positions >= vocab
-        positions = positions.masked_fill(outside, vocab - 1)
+    num_samples = block.shape[-1]
+    if vocab % size == 0 and values.is_contiguous():
+        # The rows seen as one list of blocks: copy whole blocks out of it.
+        blocks_per_row = vocab // size
+        first_of_row = torch.arange(0, rows * blocks_per_row, blocks_per_row)
+        chosen = (block + first_of_row.unsqueeze(-1)).view(-1)
+        members = values.view(-1, size).index_select(0, chosen)
+        return members.view(rows, num_samples, size)
+    positions = (block * size).unsqueeze(-1) + torch.arange(size)
+    outside = positions >= vocab
+    positions = positions.masked_fill(outside, vocab - 1)
     members = values.gather(-1, positions.view(rows, num_samples * size))
-    members = members.view(rows, num_samples, size)
-    if ragged:
-        members = members.masked_fill(outside, padding)
-    return members
+    return members.view(rows, num_samples, size).masked_fill(outside, padding)
 
 
 def _search_inside(
-    weights: torch.Tensor,
+    inner_cdf: torch.Tensor,
     fraction: torch.Tensor,
-    starts: torch.Tensor,
+    block: torch.Tensor,
+    size: int,
     *,
     tiny_totals: bool = False,
 ) -> torch.Tensor:
     """Step 2 of the block search: the category inside each chosen block.
 
-    ``weights`` are the chosen blocks' float64 weights on any common scale,
-    shape ``(rows, num_samples, size)``, each block's total positive;
-    ``fraction`` and ``starts`` come from ``_choose_blocks``. A normal
-    total ``t`` keeps ``fraction * t`` below ``t``, so the search stays
-    inside the block. ``tiny_totals`` says a total may be subnormal; the
-    targets are then held just below the totals.
+    ``inner_cdf`` is the float64 running sum of the chosen blocks' weights,
+    on any common scale, shape ``(rows, num_samples, size)``, each block's
+    total positive; ``fraction`` and ``block`` come from ``_choose_blocks``.
+    A normal total ``t`` keeps ``fraction * t`` below ``t``, so the search
+    stays inside the block. ``tiny_totals`` says a total may be subnormal;
+    the targets are then held just below the totals. Returns the
+    categories' indices in the row, shaped like ``block``.
     """
-    inner_cdf = weights.cumsum(dim=-1)
     totals = inner_cdf[..., -1:]
     inner_targets = fraction.unsqueeze(-1) * totals
     if tiny_totals:
         just_below = torch.nextafter(totals, torch.zeros_like(totals))
         inner_targets = torch.minimum(inner_targets, just_below)
     offset = torch.searchsorted(inner_cdf, inner_targets, right=True).squeeze(-1)
-    return starts + offset
+    return torch.add(offset, block, alpha=size)
 
 
 def _search_blocks(
@@ -208,12 +219,13 @@ def _search_blocks(
     ``BLOCK_SIZE`` (the inverse-CDF explorer shows smaller blocks).
     """
     size = BLOCK_SIZE if block_size is None else block_size
-    starts, fraction = _choose_blocks(_sum_blocks(probs, size), uniforms, size)
-    weights = _block_members(probs, starts, size, padding=0.0).double()
+    block, fraction = _choose_blocks(_sum_blocks(probs, size), uniforms)
+    members = _block_members(probs, block, size, padding=0.0)
+    inner_cdf = members.cumsum(dim=-1, dtype=torch.float64)
     # float32 probabilities make every non-zero block sum a normal float64;
     # float64 ones may not.
     tiny = probs.dtype == torch.float64
-    return _search_inside(weights, fraction, starts, tiny_totals=tiny)
+    return _search_inside(inner_cdf, fraction, block, size, tiny_totals=tiny)
 
 
 def _sum_blocks(
@@ -266,20 +278,23 @@ def _search_blocks_of_logits(
 ) -> torch.Tensor:
     """``_search_blocks`` on ``softmax(logits / divisor)``, never stored whole.
 
-    The chosen blocks' weights are recomputed from their logits, as
-    ``exp(logit - block maximum)`` in float64 on the same float32 (or
-    float64) quotients the softmax saw. The largest weight is 1, so every
-    chosen block's total is normal.
+    The chosen blocks' weights are recomputed from their logits, as the
+    softmax of each chosen block on the same float32 (or float64)
+    quotients the big softmax saw. A weight is then its probability
+    divided by its block's share of the row, so it is never smaller than
+    the probability (up to rounding) and a ``-inf`` logit's stays 0. The
+    largest weight of a block, at least ``1 / BLOCK_SIZE``, makes every
+    chosen block's total normal.
     """
     size = BLOCK_SIZE
     sums = _softmax_block_sums(logits, divisor)
-    starts, fraction = _choose_blocks(sums, uniforms, size)
-    members = _block_members(logits, starts, size, padding=-math.inf)
+    block, fraction = _choose_blocks(sums, uniforms)
+    members = _block_members(logits, block, size, padding=-math.inf)
     if divisor != 1.0:
         members = members / divisor  # rounded as in _softmax_block_sums
-    members = members.double()
-    weights = (members - members.amax(dim=-1, keepdim=True)).exp_()
-    return _search_inside(weights, fraction, starts)
+    weights = torch.softmax(members, dim=-1)
+    inner_cdf = weights.cumsum(dim=-1, dtype=torch.float64)
+    return _search_inside(inner_cdf, fraction, block, size)
 
 
 def _blocks_are_cheaper(vocab: int, num_samples: int) -> bool:
@@ -360,11 +375,7 @@ def sample_from_probs(
         int64 indices of shape ``(rows, num_samples)``; a category of
         probability 0 is never returned.
     """
-    if bool((probs < 0).any()):
-        raise ValueError(
-            "probs must have non-negative rows with a finite positive sum; "
-            "compute them with torch.softmax(logits, dim=-1)"
-        )
+    _check_probs(probs)
     return _draw(probs, num_samples, generator)
 
 

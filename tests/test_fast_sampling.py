@@ -192,6 +192,45 @@ def test_vocabulary_above_100k_follows_softmax():
     assert goodness_of_fit(samples, hotter).p_value < ALPHA
 
 
+@pytest.mark.parametrize("temperature", [1.0, 0.8])
+def test_aligned_contiguous_vocabulary_above_100k_follows_softmax(temperature):
+    # 131,072 = 512 blocks of 256 in contiguous rows: the path language-model
+    # logits take, where whole chosen blocks are copied out of the rows.
+    # Row r is the same distribution rolled by 1000 * r places, so every row
+    # differs and the draws, rolled back, all follow row 0.
+    vocab, rows, per_row = 131_072, 64, 400  # 400 x 256 < vocab: still blocks
+    base = long_tailed_logits(vocab, seed=30)
+    shifts = 1000 * torch.arange(rows).unsqueeze(-1)
+    logits = torch.stack([base.roll(int(shift)) for shift in shifts])
+    assert logits.numel() * 4 > sampling.CACHE_BYTES  # made a few rows at a time
+    drawn = sample_categorical(
+        logits, per_row, temperature=temperature, generator=seeded(31)
+    )
+    samples = ((drawn - shifts) % vocab).reshape(-1)
+    expected = torch.softmax(base.double() / temperature, dim=-1)
+    fit = goodness_of_fit(samples, expected)
+    assert fit.dof > 100
+    assert fit.p_value > ALPHA, fit
+    assert not (expected[samples] == 0).any(), "drew a masked category"
+    other = torch.softmax(base.double() / (temperature * 1.05), dim=-1)
+    assert goodness_of_fit(samples, other).p_value < ALPHA
+
+
+@pytest.mark.parametrize("vocab", [12, 13])  # blocks fill the row, or not
+def test_both_ways_of_taking_out_blocks_agree(vocab):
+    values = torch.randn(5, vocab, generator=seeded(32))
+    block = torch.randint(0, -(-vocab // 4), (5, 3), generator=seeded(33))
+    strided = values.t().contiguous().t()  # same values, not contiguous
+    members = sampling._block_members(values, block, 4, padding=NEG_INF)
+    assert torch.equal(members, sampling._block_members(strided, block, 4, NEG_INF))
+    for row in range(5):
+        for draw in range(3):
+            start = 4 * int(block[row, draw])
+            expected = values[row, start : start + 4].tolist()
+            expected += [NEG_INF] * (4 - len(expected))
+            assert members[row, draw].tolist() == expected
+
+
 def test_tiny_probabilities_after_a_large_mass_keep_their_share():
     # 0.9 on one category, then 100k categories sharing 0.1: each is 1e-6,
     # about 17 float32 steps near 0.9, so a float32 running sum would
